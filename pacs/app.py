@@ -1,0 +1,139 @@
+"""Composition root: settings → limits → channels → supervised actors → listeners.
+
+The only top-level nursery. Actors start consumers first (indexer, writer), then producers
+(sweeper, DICOM listener, HTTP). Shutdown runs the other way by closing channels: the listener
+stops and closes the store channel, the writer drains and closes the index channel, the indexer
+drains and returns."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+from typing import Any
+
+import attrs
+import trio
+from sqlalchemy import Engine
+
+from pacs.dicom import listener
+from pacs.http import server as http_server
+from pacs.http.app import Health
+from pacs.index import indexer
+from pacs.index.db import make_engine
+from pacs.runtime.limits import Limits
+from pacs.runtime.supervisor import ChildSpec, supervise
+from pacs.settings import Settings
+from pacs.storage import sweeper, writer
+from pacs.storage.area import StorageArea
+from pacs.storage.layout import compile_layout
+
+log = logging.getLogger("pacs.app")
+
+STORE_QUEUE = 64
+
+
+@attrs.frozen(kw_only=True)
+class Core:
+    """The storage path shared by `serve` and the CLI's `import`: area, index, two actors."""
+
+    area: StorageArea
+    engine: Engine
+    limits: Limits
+    store: writer.StoreOutbox
+    index: indexer.IndexOutbox
+
+
+async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) -> Core:
+    """Open the area and the index and start the indexer and the writer (consumers first)."""
+    area = StorageArea(settings.storage.path, fsync=settings.storage.fsync)
+    await trio.to_thread.run_sync(area.prepare)
+    swept = await trio.to_thread.run_sync(area.sweep_spool)
+    if swept:
+        log.warning("removed %d unacknowledged spool file(s) left by an earlier run", swept)
+    engine = await trio.to_thread.run_sync(make_engine, settings.database.url)
+    index_send, index_recv = trio.open_memory_channel[Any](settings.database.batch_size * 2)
+    store_send, store_recv = trio.open_memory_channel[Any](STORE_QUEUE)
+    await nursery.start(supervise, ChildSpec(name="indexer", run=functools.partial(
+        indexer.run, engine, index_recv, limits, batch_size=settings.database.batch_size)))
+    store_writer = writer.Writer(
+        area=area, layout=compile_layout(settings.storage.layout), storage=settings.storage,
+        charset=settings.charset, index=index_send.clone(), limits=limits,
+        timeout=settings.dicom.store_timeout)
+    await nursery.start(supervise, ChildSpec(
+        name="writer", run=functools.partial(writer.run, store_writer, store_recv)))
+    return Core(area=area, engine=engine, limits=limits, store=store_send, index=index_send)
+
+
+def _health(core: Core, dicom_server: Any, dicom_port: int) -> Health:
+    def depth(channel: Any) -> int:
+        return int(channel.statistics().current_buffer_used)
+
+    return Health(
+        queues={"store": lambda: depth(core.store), "index": lambda: depth(core.index)},
+        gauges={
+            "dicom": lambda: {"port": dicom_port,
+                              "associations": len(dicom_server.active_associations)},
+        },
+    )
+
+
+async def _signals(shutdown: trio.Event, everything: trio.CancelScope) -> None:
+    """First SIGTERM/SIGINT: orderly stop. A second one: stop now."""
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            name = signal.Signals(signum).name
+            if shutdown.is_set():
+                log.warning("received %s again: stopping without draining", name)
+                everything.cancel()
+                return
+            log.info("received %s: stopping (in-flight stores finish first)", name)
+            shutdown.set()
+
+
+async def _sweep(core: Core, index: indexer.IndexOutbox, settings: Settings,
+                 shutdown: trio.Event) -> None:
+    """The startup sweep, cut short by shutdown."""
+    with trio.CancelScope() as scope:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_cancel_on, shutdown, scope)
+            await sweeper.run(core.area, core.engine, settings.charset.fallback, index,
+                              core.limits)
+            nursery.cancel_scope.cancel()
+
+
+async def _cancel_on(event: trio.Event, scope: trio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
+
+
+async def serve(settings: Settings, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Run the whole server until SIGTERM/SIGINT; return after an orderly drain."""
+    limits = Limits.create()
+    shutdown = trio.Event()
+    async with trio.open_nursery() as outer:
+        outer.start_soon(_signals, shutdown, outer.cancel_scope)
+        core = await _serve(settings, limits, shutdown, task_status)
+        outer.cancel_scope.cancel()
+    await trio.to_thread.run_sync(core.engine.dispose)
+    log.info("pacs stopped")
+
+
+async def _serve(settings: Settings, limits: Limits, shutdown: trio.Event,
+                 task_status: Any) -> Core:
+    async with trio.open_nursery() as nursery:
+        core = await start_core(nursery, settings, limits)
+        if settings.storage.startup_sweep:
+            nursery.start_soon(_sweep, core, core.index.clone(), settings, shutdown)
+        dicom_server = await nursery.start(supervise, ChildSpec(
+            name="dicom", run=functools.partial(listener.run, settings.dicom,
+                                                core.area.spool, core.store, shutdown)))
+        await core.index.aclose()  # the writer and the sweeper hold their own clones
+        dicom_port = int(dicom_server.server_address[1])
+        health = _health(core, dicom_server, dicom_port)
+        http_port = await nursery.start(http_server.run, settings.http, health, shutdown)
+        log.info("pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",
+                 settings.dicom.ae_title, dicom_port, http_port, settings.storage.path,
+                 core.engine.url.render_as_string(hide_password=True))
+        task_status.started((dicom_port, http_port))
+    return core

@@ -1,0 +1,87 @@
+"""Command line: ``pacs serve | import | reindex | config check``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import attrs
+import trio
+
+from pacs import __version__
+from pacs.errors import SettingsError
+from pacs.logs.setup import configure
+from pacs.settings import Settings, load
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pacs", description="A lightweight PACS.")
+    parser.add_argument("--version", action="version", version=f"pacs {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        cmd.add_argument("--config", type=Path, help="TOML configuration file "
+                         "(default: embedded defaults; PACS_<SECTION>__<KEY> overrides)")
+        return cmd
+
+    command("serve", "run the server until SIGTERM/SIGINT")
+    imp = command("import", "store DICOM files, folders (recursively) and zip archives")
+    imp.add_argument("paths", nargs="+", type=Path)
+    imp.add_argument("--jobs", type=int, default=8, help="files in flight at once")
+    command("reindex", "rebuild the index from the files in the storage area")
+    config = sub.add_parser("config", help="configuration tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser("check", help="validate a configuration and print it")
+    check.add_argument("--config", type=Path)
+    return parser
+
+
+def _settings(path: Path | None) -> Settings:
+    return load(path)
+
+
+def _config_check(path: Path | None) -> int:
+    try:
+        settings = _settings(path)
+    except SettingsError as exc:
+        print(f"{path or 'configuration'}: {len(exc.problems)} problem(s)", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    print(f"{settings.source}: OK")
+    for section in ("dicom", "http", "storage", "database", "logging", "charset"):
+        print(f"[{section}]")
+        for key, value in _items(getattr(settings, section)):
+            print(f"  {key} = {value!r}")
+    return 0
+
+
+def _items(section: object) -> list[tuple[str, object]]:
+    return [(f.name, getattr(section, f.name)) for f in attrs.fields(type(section))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "config":
+        return _config_check(args.config)
+    try:
+        settings = _settings(args.config)
+    except SettingsError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        from pacs.app import serve  # noqa: PLC0415
+
+        configure(settings.logging)
+        trio.run(serve, settings)
+        return 0
+    configure(settings.logging, console=False)
+    if args.command == "import":
+        from pacs.tools.importer import run_import  # noqa: PLC0415
+
+        return trio.run(run_import, settings, args.paths, args.jobs)
+    from pacs.tools.reindex import run_reindex  # noqa: PLC0415
+
+    return trio.run(run_reindex, settings)

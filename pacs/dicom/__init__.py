@@ -1,0 +1,1 @@
+"""The DICOM edge: pynetdicom listener, association handlers and (later) outbound SCU."""

@@ -1,0 +1,1 @@
+"""pynetdicom event handlers. They run on association threads and reach trio only via the portal."""

@@ -1,0 +1,84 @@
+"""The DICOM listener actor: runs pynetdicom's threaded server inside our trio run.
+
+On shutdown it stops accepting, lets open associations finish for a grace period (their
+in-flight stores complete and are acknowledged), aborts what remains, and only then closes its
+end of the store channel so the writer can drain."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+from pynetdicom import evt
+
+from pacs.dicom.ae import build_ae, configure_pynetdicom, set_nodelay
+from pacs.dicom.handlers.echo import handle_echo
+from pacs.dicom.handlers.store import handle_store
+from pacs.runtime.portal import Portal
+from pacs.settings import DicomSettings
+from pacs.storage.writer import StoreOutbox
+
+log = logging.getLogger("pacs.dicom")
+
+
+def _log_association(event: Any) -> None:
+    requestor = event.assoc.requestor
+    log.info("association %s from %s@%s:%s", event.event.name.removeprefix("EVT_").lower(),
+             str(requestor.ae_title).strip(), requestor.address, requestor.port)
+
+
+def _start(settings: DicomSettings, portal: Portal, store: StoreOutbox) -> Any:
+    ae = build_ae(settings)
+    handlers = [
+        (evt.EVT_CONN_OPEN, set_nodelay),
+        (evt.EVT_C_ECHO, handle_echo),
+        (evt.EVT_C_STORE, handle_store, [portal, store, settings.store_timeout]),
+        (evt.EVT_ESTABLISHED, _log_association),
+        (evt.EVT_ABORTED, _log_association),
+        (evt.EVT_REJECTED, _log_association),
+    ]
+    return ae.start_server((settings.host, settings.port), block=False, evt_handlers=handlers)
+
+
+def _drain(server: Any, grace: float) -> int:
+    """Thread-only: wait up to ``grace`` s for open associations; abort the rest."""
+    deadline = time.monotonic() + grace
+    while server.active_associations and time.monotonic() < deadline:
+        time.sleep(0.05)
+    remaining = list(server.active_associations)
+    for assoc in remaining:
+        assoc.abort()
+    return len(remaining)
+
+
+async def run(
+    settings: DicomSettings,
+    spool: Path,
+    store: StoreOutbox,
+    shutdown: trio.Event,
+    *,
+    grace: float = 10.0,
+    task_status: Any = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Listen until ``shutdown`` is set. ``task_status.started(server)`` reports the server."""
+    configure_pynetdicom(spool)
+    portal = Portal.current()
+    server = await trio.to_thread.run_sync(functools.partial(_start, settings, portal, store))
+    host, port = server.server_address[:2]
+    log.info("DICOM %s listening on %s:%d", settings.ae_title, host, port)
+    task_status.started(server)
+    try:
+        await shutdown.wait()
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(server.shutdown)
+            log.info("DICOM listener closed; waiting for %d association(s)",
+                     len(server.active_associations))
+            aborted = await trio.to_thread.run_sync(_drain, server, grace)
+            if aborted:
+                log.warning("aborted %d association(s) still open after %.0f s", aborted, grace)
+    await store.aclose()

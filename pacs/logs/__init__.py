@@ -1,0 +1,1 @@
+"""Logging: one logger per service, JSON-lines files and readable console output."""

@@ -1,0 +1,315 @@
+"""Settings: one frozen attrs tree, loaded once from TOML plus ``PACS_<SECTION>__<KEY>`` overrides.
+
+Every key is declared once below with its type, default and check; `load()` collects every problem
+(unknown keys, wrong types, out-of-range values) and raises one `SettingsError` listing them all, so
+`pacs config check` can explain a whole file at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from pacs.errors import SettingsError
+
+AE_TITLE = re.compile(r"^[ -~]{1,16}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LAYOUT_FIELDS = ("StudyDate", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
+                 "PatientID", "Modality")
+DEFAULT_LAYOUT = (
+    "{StudyDate:%Y}/{StudyDate:%m}/{StudyDate:%d}/{StudyInstanceUID}/{SeriesInstanceUID}"
+    "/{SOPInstanceUID}.dcm"
+)
+
+Check = Callable[[Any], str | None]
+
+
+def _port(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535
+    return None if ok else "expected a port number 0-65535 (0 = any free port)"
+
+
+def _positive(value: Any) -> str | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return None if ok else "expected a positive number"
+
+
+def _ae_title(value: Any) -> str | None:
+    ok = isinstance(value, str) and bool(AE_TITLE.match(value)) and value.strip() != ""
+    ok = ok and "\\" not in value
+    return None if ok else "expected an AE title: 1-16 printable ASCII characters, no backslash"
+
+
+def _ae_list(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return "expected a list of AE titles"
+    bad = [v for v in value if _ae_title(v)]
+    return f"invalid AE title(s): {bad!r}" if bad else None
+
+
+def _choice(*options: str) -> Check:
+    def check(value: Any) -> str | None:
+        return None if value in options else f"expected one of {', '.join(options)}"
+
+    return check
+
+
+def _level(value: Any) -> str | None:
+    ok = isinstance(value, str) and value.upper() in LOG_LEVELS
+    return None if ok else f"expected a log level: {', '.join(LOG_LEVELS)}"
+
+
+def _levels(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "expected a table of service = level"
+    bad = [k for k, v in value.items() if _level(v)]
+    return f"invalid level for: {', '.join(bad)}" if bad else None
+
+
+def _db_url(value: Any) -> str | None:
+    ok = isinstance(value, str) and value.startswith(("sqlite://", "postgresql+psycopg://"))
+    return None if ok else "expected sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+
+
+def _layout(value: Any) -> str | None:
+    from pacs.storage.layout import LayoutError, compile_layout  # noqa: PLC0415 (cycle-free)
+
+    if not isinstance(value, str):
+        return "expected a path template string"
+    try:
+        compile_layout(value)
+    except LayoutError as exc:
+        return str(exc)
+    return None
+
+
+def _charsets(value: Any) -> str | None:
+    import codecs  # noqa: PLC0415
+
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        return "expected a character set name or a list of them"
+    for name in names:
+        try:
+            codecs.lookup(str(name))
+        except LookupError:
+            return f"unknown character set {name!r}"
+    return None
+
+
+def _field(default: Any, check: Check | None = None, kind: type | tuple[type, ...] = object) -> Any:
+    return attrs.field(default=default, metadata={"check": check, "kind": kind})
+
+
+def _list_field(default: list[str], check: Check) -> Any:
+    return attrs.field(factory=lambda: tuple(default), converter=tuple,
+                       metadata={"check": check, "kind": list})
+
+
+@attrs.frozen(kw_only=True)
+class DicomSettings:
+    ae_title: str = _field("PACS", _ae_title, str)
+    host: str = _field("0.0.0.0", None, str)
+    port: int = _field(11112, _port, int)
+    max_associations: int = _field(32, _positive, int)
+    allowed_calling_aets: tuple[str, ...] = _list_field([], _ae_list)
+    max_pdu: int = _field(131072, _positive, int)
+    acse_timeout: float = _field(30.0, _positive, (int, float))
+    dimse_timeout: float = _field(60.0, _positive, (int, float))
+    network_timeout: float = _field(60.0, _positive, (int, float))
+    store_timeout: float = _field(50.0, _positive, (int, float))
+
+
+@attrs.frozen(kw_only=True)
+class HttpSettings:
+    host: str = _field("0.0.0.0", None, str)
+    port: int = _field(8042, _port, int)
+
+
+@attrs.frozen(kw_only=True)
+class StorageSettings:
+    path: Path = _field(Path("data/storage"), None, str)
+    layout: str = _field(DEFAULT_LAYOUT, _layout, str)
+    duplicates: str = _field("keep", _choice("keep", "replace", "reject"), str)
+    fsync: bool = _field(True, None, bool)
+    startup_sweep: bool = _field(True, None, bool)
+
+    @property
+    def spool(self) -> Path:
+        """Where pynetdicom streams incoming datasets: inside the area, so moves are renames."""
+        return self.path / ".spool"
+
+
+@attrs.frozen(kw_only=True)
+class DatabaseSettings:
+    url: str = _field("sqlite:///data/index.db", _db_url, str)
+    batch_size: int = _field(256, _positive, int)
+
+
+@attrs.frozen(kw_only=True)
+class LoggingSettings:
+    dir: Path = _field(Path("data/logs"), None, str)
+    level: str = _field("INFO", _level, str)
+    levels: Mapping[str, str] = attrs.field(factory=dict, metadata={"check": _levels,
+                                                                    "kind": dict})
+    max_bytes: int = _field(10 * 1024 * 1024, _positive, int)
+    backups: int = _field(5, _positive, int)
+
+
+@attrs.frozen(kw_only=True)
+class CharsetSettings:
+    fallback: tuple[str, ...] = attrs.field(
+        factory=lambda: ("GB18030",),
+        converter=lambda v: (v,) if isinstance(v, str) else tuple(v),
+        metadata={"check": _charsets, "kind": (str, list)},
+    )
+    rewrite_files: bool = _field(False, None, bool)
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    dicom: DicomSettings = attrs.field(factory=DicomSettings)
+    http: HttpSettings = attrs.field(factory=HttpSettings)
+    storage: StorageSettings = attrs.field(factory=StorageSettings)
+    database: DatabaseSettings = attrs.field(factory=DatabaseSettings)
+    logging: LoggingSettings = attrs.field(factory=LoggingSettings)
+    charset: CharsetSettings = attrs.field(factory=CharsetSettings)
+    source: str = attrs.field(default="embedded defaults")
+
+
+SECTIONS: dict[str, type] = {f.name: f.type for f in attrs.fields(Settings) if f.name != "source"}
+SECTION_TYPES: dict[str, Any] = {
+    "dicom": DicomSettings, "http": HttpSettings, "storage": StorageSettings,
+    "database": DatabaseSettings, "logging": LoggingSettings, "charset": CharsetSettings,
+}
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _env_value(raw: str) -> Any:
+    """An environment value is read as a TOML value when it parses as one, else as a string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if "," in raw:
+            return [part.strip() for part in raw.split(",") if part.strip()]
+        return raw
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``PACS_DICOM__PORT=11113`` → ``{"dicom": {"port": 11113}}``; deeper keys nest further."""
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith("PACS_") or "__" not in name:
+            continue
+        parts = [p.lower() for p in name[5:].split("__")]
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _env_value(raw)
+    return tree
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _coerce(field: attrs.Attribute[Any], value: Any, label: str) -> tuple[Any, str | None]:
+    kind = field.metadata.get("kind", object)
+    if kind is list and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        return None, f"{label}: expected {_kind_name(kind)}, got {value!r}"
+    if field.type in ("float",) and isinstance(value, int):
+        value = float(value)
+    check = field.metadata.get("check")
+    problem = check(value) if check else None
+    return value, (f"{label}: {problem}, got {value!r}" if problem else None)
+
+
+def _kind_name(kind: Any) -> str:
+    names = {int: "an integer", str: "a string", bool: "true or false", list: "a list",
+             dict: "a table"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, "a number") for k in kind)
+    return names.get(kind, str(kind))
+
+
+def _build_section(name: str, values: Any, base: Path, errors: list[str]) -> Any:
+    cls = SECTION_TYPES[name]
+    if not isinstance(values, Mapping):
+        errors.append(f"[{name}]: expected a table, got {values!r}")
+        return cls()
+    fields = {f.name: f for f in attrs.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        label = f"[{name}] {key}"
+        if key not in fields:
+            errors.append(f"{label}: unknown key{_suggest(key, list(fields))}")
+            continue
+        coerced, problem = _coerce(fields[key], value, label)
+        if problem:
+            errors.append(problem)
+            continue
+        kwargs[key] = coerced
+    for key in ("path", "dir"):
+        if key in fields and fields[key].type in ("Path",):
+            raw = kwargs.get(key, fields[key].default)
+            kwargs[key] = (base / Path(raw)).resolve() if not Path(raw).is_absolute() else Path(raw)
+    if name == "database":
+        kwargs["url"] = _resolve_sqlite(kwargs.get("url", fields["url"].default), base)
+    return cls(**kwargs)
+
+
+def _resolve_sqlite(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str((base / url[len(prefix):]).resolve())
+    return url
+
+
+def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load settings from ``path`` (optional) and the environment; raise SettingsError listing all
+    problems. Relative paths resolve against the config file's folder, else the working folder."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError([f"{path}: cannot read: {exc.strerror}"]) from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError([f"{path}: not valid TOML: {exc}"]) from exc
+        base = Path(path).resolve().parent
+    data = _merge(data, env_overrides(environ))
+    errors: list[str] = []
+    sections: dict[str, Any] = {}
+    for name, values in data.items():
+        if name not in SECTION_TYPES:
+            errors.append(f"[{name}]: unknown section{_suggest(name, list(SECTION_TYPES))}")
+            continue
+        sections[name] = _build_section(name, values, base, errors)
+    for name in SECTION_TYPES:
+        if name not in sections:
+            sections[name] = _build_section(name, {}, base, errors)
+    if errors:
+        raise SettingsError(errors)
+    source = str(path) if path else "embedded defaults"
+    return Settings(**sections, source=source)

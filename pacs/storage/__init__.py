@@ -1,0 +1,1 @@
+"""The storage area: files on disk, organised by a layout over level tags."""

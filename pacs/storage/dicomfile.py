@@ -1,0 +1,68 @@
+"""Reading the header of a stored or spooled Part 10 file. Thread-only: blocking file I/O.
+
+Only the header is parsed (elements stay raw, pixel data is never read); a cheap structural check
+catches truncated objects whose pixel data is shorter than it claims."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import BinaryIO
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from pacs.errors import InvalidDataset
+
+PIXEL_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
+LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR",
+            b"UT", b"UV"}
+
+
+def read_header(path: Path) -> Dataset:
+    """Parse everything before the pixel data; raise InvalidDataset for anything unreadable."""
+    size = os.path.getsize(path)
+    try:
+        with open(path, "rb") as fp:
+            ds = dcmread(fp, stop_before_pixels=True, defer_size=1 << 16)
+            _check_pixel_length(fp, ds, size)
+    except InvalidDicomError as exc:
+        raise InvalidDataset(f"not a DICOM file: {exc}") from exc
+    except InvalidDataset:
+        raise
+    except (EOFError, ValueError, struct.error, KeyError, TypeError, AttributeError,
+            NotImplementedError, OSError, LookupError) as exc:
+        raise InvalidDataset(f"cannot parse dataset: {type(exc).__name__}: {exc}") from exc
+    if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
+        raise InvalidDataset("file meta information lacks Transfer Syntax UID")
+    return ds
+
+
+def _check_pixel_length(fp: BinaryIO, ds: Dataset, size: int) -> None:
+    """After stop_before_pixels the file sits at the pixel element's tag: compare its declared
+    length with what is really there."""
+    here = fp.tell()
+    if here >= size:
+        return
+    if ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1.99":
+        return  # deflated: offsets are in the compressed stream
+    little = ds.original_encoding[1] if ds.original_encoding[1] is not None else True
+    implicit = ds.original_encoding[0] if ds.original_encoding[0] is not None else False
+    head = fp.read(12)
+    if len(head) < 8:
+        raise InvalidDataset("dataset ends inside an element header")
+    order = "<" if little else ">"
+    group, elem = struct.unpack(order + "HH", head[:4])
+    if (group, elem) not in PIXEL_TAGS:
+        return
+    if implicit:
+        length, start = struct.unpack(order + "L", head[4:8])[0], here + 8
+    elif head[4:6] in LONG_VRS:
+        length, start = struct.unpack(order + "L", head[8:12])[0], here + 12
+    else:
+        length, start = struct.unpack(order + "H", head[6:8])[0], here + 8
+    if length != 0xFFFFFFFF and start + length > size:
+        raise InvalidDataset(f"truncated: pixel data claims {length} bytes, "
+                             f"file holds {size - start}")

@@ -1,0 +1,138 @@
+"""The storage writer actor: spool file → storage area (durable) → indexer → answer.
+
+Each request is answered only once its file is fsynced in place and its index row committed.
+Several requests are handled at once (one per association in flight), bounded by a semaphore;
+the bounded inbox pushes back on the senders when the disk or index falls behind."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+import attrs
+import trio
+
+from pacs.errors import DuplicateRejected, PacsError, StorageFailure
+from pacs.index.indexer import IndexOutbox
+from pacs.messages import IndexResult, Source, StoreOutcome, StoreRequest, StoreResult
+from pacs.runtime import rpc
+from pacs.runtime.limits import Limits
+from pacs.settings import CharsetSettings, StorageSettings
+from pacs.storage import ingest
+from pacs.storage.area import StorageArea
+from pacs.storage.layout import Layout
+from pacs.storage.rewrite import rewrite_as_utf8
+
+log = logging.getLogger("pacs.writer")
+
+StoreInbox = trio.MemoryReceiveChannel[rpc.Envelope[StoreRequest, StoreResult]]
+StoreOutbox = trio.MemorySendChannel[rpc.Envelope[StoreRequest, StoreResult]]
+
+
+@attrs.frozen(kw_only=True)
+class _Placed:
+    parsed: ingest.Parsed
+    rel: str
+    size: int
+
+
+@attrs.frozen(kw_only=True)
+class Writer:
+    area: StorageArea
+    layout: Layout
+    storage: StorageSettings
+    charset: CharsetSettings
+    index: IndexOutbox
+    limits: Limits
+    timeout: float
+
+    def _place(self, req: StoreRequest) -> _Placed:
+        """Thread-only: parse, optionally rewrite, and place the file durably."""
+        parsed = ingest.parse_file(req.path, self.charset.fallback,
+                                   sop_class_uid=req.sop_class_uid,
+                                   sop_instance_uid=req.sop_instance_uid)
+        src, consume = req.path, req.consume
+        if self.charset.rewrite_files and parsed.summary.repairs:
+            src = rewrite_as_utf8(self.area.copy_to_spool(req.path), self.charset.fallback)
+            if req.consume:
+                self.area.discard(req.path)
+            consume = True
+        rel = ingest.layout_path(self.layout, parsed.summary)
+        size, _existed = self.area.place(src, rel, consume=consume,
+                                         overwrite=self.storage.duplicates == "replace")
+        return _Placed(parsed=parsed, rel=rel, size=size)
+
+    async def store(self, req: StoreRequest) -> StoreResult:
+        try:
+            placed = await trio.to_thread.run_sync(self._place, req, limiter=self.limits.disk)
+        except PacsError:
+            if req.consume:
+                await trio.to_thread.run_sync(self.area.discard, req.path)
+            raise
+        index_req = ingest.index_request(
+            placed.parsed, placed.rel, placed.size, source=req.source,
+            calling_ae=req.calling_ae, replace=self.storage.duplicates == "replace")
+        result: IndexResult = await rpc.call(self.index, index_req, timeout=self.timeout,
+                                             what="indexer")
+        await self._settle(result)
+        uid = placed.parsed.summary.instance.sop_uid
+        self._log(req, result, placed)
+        if result.outcome is StoreOutcome.DUPLICATE and self.storage.duplicates == "reject":
+            raise DuplicateRejected(f"duplicate SOP instance {uid} rejected")
+        return StoreResult(outcome=result.outcome, sop_instance_uid=uid,
+                           path=self.area.absolute(result.path),
+                           repairs=len(placed.parsed.summary.repairs))
+
+    async def _settle(self, result: IndexResult) -> None:
+        """Remove the copy the index did not keep (a duplicate elsewhere, a replaced file)."""
+        if result.superseded_path:
+            await trio.to_thread.run_sync(self.area.remove, result.superseded_path,
+                                          limiter=self.limits.disk)
+
+    def _log(self, req: StoreRequest, result: IndexResult, placed: _Placed) -> None:
+        summary = placed.parsed.summary
+        for repair in summary.repairs:
+            log.info("charset repair: %s %s declared %r decoded as %s: %r",
+                     summary.instance.sop_uid, repair.keyword, repair.declared, repair.used,
+                     repair.text)
+        log.debug("%s %s from %s (%s) -> %s", result.outcome, summary.instance.sop_uid,
+                  req.calling_ae or req.source, placed.parsed.transfer_syntax, result.path)
+
+
+async def _serve_one(writer: Writer, env: rpc.Envelope[StoreRequest, StoreResult],
+                     slots: trio.Semaphore) -> None:
+    try:
+        env.reply(await writer.store(env.request))
+    except PacsError as exc:
+        log.warning("store failed for %s from %s: %s", env.request.sop_instance_uid or
+                    env.request.path.name, env.request.calling_ae or env.request.source,
+                    exc.message)
+        env.reply(exc)
+    except Exception as exc:  # a defect must fail this instance, not the writer
+        log.exception("unexpected error storing %s", env.request.path)
+        env.reply(StorageFailure(f"internal error: {type(exc).__name__}"))
+    finally:
+        slots.release()
+
+
+async def run(
+    writer: Writer,
+    inbox: StoreInbox,
+    *,
+    concurrency: int = 32,
+    task_status: Any = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Store requests until every producer closed ``inbox``; then finish in-flight work and
+    close this writer's end of the index channel."""
+    slots = trio.Semaphore(concurrency)
+    async with trio.open_nursery() as nursery:
+        task_status.started()
+        async for env in inbox:
+            await slots.acquire()
+            nursery.start_soon(functools.partial(_serve_one, writer, env, slots))
+    await writer.index.aclose()
+    log.info("store inbox closed; writer stopped")
+
+
+__all__ = ["Source", "StoreInbox", "StoreOutbox", "Writer", "run"]
