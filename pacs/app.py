@@ -43,6 +43,16 @@ class Core:
     store: writer.StoreOutbox
     index: indexer.IndexOutbox
 
+    def file_indexer(self, settings: Settings) -> sweeper.FileIndexer:
+        """For files already in the area; holds its own clone of the index channel."""
+        return sweeper.FileIndexer(
+            area=self.area,
+            engine=self.engine,
+            limits=self.limits,
+            fallbacks=settings.charset.fallback,
+            index=self.index.clone(),
+        )
+
 
 async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) -> Core:
     """Open the area and the index and start the indexer and the writer (consumers first)."""
@@ -54,14 +64,28 @@ async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) 
     engine = await trio.to_thread.run_sync(make_engine, settings.database.url)
     index_send, index_recv = trio.open_memory_channel[Any](settings.database.batch_size * 2)
     store_send, store_recv = trio.open_memory_channel[Any](STORE_QUEUE)
-    await nursery.start(supervise, ChildSpec(name="indexer", run=functools.partial(
-        indexer.run, engine, index_recv, limits, batch_size=settings.database.batch_size)))
+    await nursery.start(
+        supervise,
+        ChildSpec(
+            name="indexer",
+            run=functools.partial(
+                indexer.run, engine, index_recv, limits, batch_size=settings.database.batch_size
+            ),
+        ),
+    )
     store_writer = writer.Writer(
-        area=area, layout=compile_layout(settings.storage.layout), storage=settings.storage,
-        charset=settings.charset, index=index_send.clone(), limits=limits,
-        timeout=settings.dicom.store_timeout)
-    await nursery.start(supervise, ChildSpec(
-        name="writer", run=functools.partial(writer.run, store_writer, store_recv)))
+        area=area,
+        layout=compile_layout(settings.storage.layout),
+        storage=settings.storage,
+        charset=settings.charset,
+        index=index_send.clone(),
+        limits=limits,
+        timeout=settings.dicom.store_timeout,
+    )
+    await nursery.start(
+        supervise,
+        ChildSpec(name="writer", run=functools.partial(writer.run, store_writer, store_recv)),
+    )
     return Core(area=area, engine=engine, limits=limits, store=store_send, index=index_send)
 
 
@@ -72,8 +96,10 @@ def _health(core: Core, dicom_server: Any, dicom_port: int) -> Health:
     return Health(
         queues={"store": lambda: depth(core.store), "index": lambda: depth(core.index)},
         gauges={
-            "dicom": lambda: {"port": dicom_port,
-                              "associations": len(dicom_server.active_associations)},
+            "dicom": lambda: {
+                "port": dicom_port,
+                "associations": len(dicom_server.active_associations),
+            },
         },
     )
 
@@ -91,14 +117,12 @@ async def _signals(shutdown: trio.Event, everything: trio.CancelScope) -> None:
             shutdown.set()
 
 
-async def _sweep(core: Core, index: indexer.IndexOutbox, settings: Settings,
-                 shutdown: trio.Event) -> None:
+async def _sweep(files: sweeper.FileIndexer, shutdown: trio.Event) -> None:
     """The startup sweep, cut short by shutdown."""
     with trio.CancelScope() as scope:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_cancel_on, shutdown, scope)
-            await sweeper.run(core.area, core.engine, settings.charset.fallback, index,
-                              core.limits)
+            await sweeper.run(files)
             nursery.cancel_scope.cancel()
 
 
@@ -119,21 +143,33 @@ async def serve(settings: Settings, *, task_status: Any = trio.TASK_STATUS_IGNOR
     log.info("pacs stopped")
 
 
-async def _serve(settings: Settings, limits: Limits, shutdown: trio.Event,
-                 task_status: Any) -> Core:
+async def _serve(
+    settings: Settings, limits: Limits, shutdown: trio.Event, task_status: Any
+) -> Core:
     async with trio.open_nursery() as nursery:
         core = await start_core(nursery, settings, limits)
         if settings.storage.startup_sweep:
-            nursery.start_soon(_sweep, core, core.index.clone(), settings, shutdown)
-        dicom_server = await nursery.start(supervise, ChildSpec(
-            name="dicom", run=functools.partial(listener.run, settings.dicom,
-                                                core.area.spool, core.store, shutdown)))
+            nursery.start_soon(_sweep, core.file_indexer(settings), shutdown)
+        dicom_server = await nursery.start(
+            supervise,
+            ChildSpec(
+                name="dicom",
+                run=functools.partial(
+                    listener.run, settings.dicom, core.area.spool, core.store, shutdown
+                ),
+            ),
+        )
         await core.index.aclose()  # the writer and the sweeper hold their own clones
         dicom_port = int(dicom_server.server_address[1])
         health = _health(core, dicom_server, dicom_port)
         http_port = await nursery.start(http_server.run, settings.http, health, shutdown)
-        log.info("pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",
-                 settings.dicom.ae_title, dicom_port, http_port, settings.storage.path,
-                 core.engine.url.render_as_string(hide_password=True))
+        log.info(
+            "pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",
+            settings.dicom.ae_title,
+            dicom_port,
+            http_port,
+            settings.storage.path,
+            core.engine.url.render_as_string(hide_password=True),
+        )
         task_status.started((dicom_port, http_port))
     return core

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 import trio
@@ -22,8 +23,12 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("--config", type=Path, help="TOML configuration file "
-                         "(default: embedded defaults; PACS_<SECTION>__<KEY> overrides)")
+        cmd.add_argument(
+            "--config",
+            type=Path,
+            help="TOML configuration file "
+            "(default: embedded defaults; PACS_<SECTION>__<KEY> overrides)",
+        )
         return cmd
 
     command("serve", "run the server until SIGTERM/SIGINT")
@@ -58,7 +63,7 @@ def _config_check(path: Path | None) -> int:
     return 0
 
 
-def _items(section: object) -> list[tuple[str, object]]:
+def _items(section: Any) -> list[tuple[str, object]]:
     return [(f.name, getattr(section, f.name)) for f in attrs.fields(type(section))]
 
 

@@ -21,8 +21,14 @@ from pacs.errors import SettingsError
 
 AE_TITLE = re.compile(r"^[ -~]{1,16}$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LAYOUT_FIELDS = ("StudyDate", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
-                 "PatientID", "Modality")
+LAYOUT_FIELDS = (
+    "StudyDate",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+    "PatientID",
+    "Modality",
+)
 DEFAULT_LAYOUT = (
     "{StudyDate:%Y}/{StudyDate:%m}/{StudyDate:%d}/{StudyInstanceUID}/{SeriesInstanceUID}"
     "/{SOPInstanceUID}.dcm"
@@ -104,13 +110,18 @@ def _charsets(value: Any) -> str | None:
     return None
 
 
+def _as_tuple(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _field(default: Any, check: Check | None = None, kind: type | tuple[type, ...] = object) -> Any:
     return attrs.field(default=default, metadata={"check": check, "kind": kind})
 
 
 def _list_field(default: list[str], check: Check) -> Any:
-    return attrs.field(factory=lambda: tuple(default), converter=tuple,
-                       metadata={"check": check, "kind": list})
+    return attrs.field(
+        factory=lambda: tuple(default), converter=tuple, metadata={"check": check, "kind": list}
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -157,8 +168,7 @@ class DatabaseSettings:
 class LoggingSettings:
     dir: Path = _field(Path("data/logs"), None, str)
     level: str = _field("INFO", _level, str)
-    levels: Mapping[str, str] = attrs.field(factory=dict, metadata={"check": _levels,
-                                                                    "kind": dict})
+    levels: Mapping[str, str] = attrs.field(factory=dict, metadata={"check": _levels, "kind": dict})
     max_bytes: int = _field(10 * 1024 * 1024, _positive, int)
     backups: int = _field(5, _positive, int)
 
@@ -167,7 +177,7 @@ class LoggingSettings:
 class CharsetSettings:
     fallback: tuple[str, ...] = attrs.field(
         factory=lambda: ("GB18030",),
-        converter=lambda v: (v,) if isinstance(v, str) else tuple(v),
+        converter=_as_tuple,
         metadata={"check": _charsets, "kind": (str, list)},
     )
     rewrite_files: bool = _field(False, None, bool)
@@ -184,10 +194,13 @@ class Settings:
     source: str = attrs.field(default="embedded defaults")
 
 
-SECTIONS: dict[str, type] = {f.name: f.type for f in attrs.fields(Settings) if f.name != "source"}
 SECTION_TYPES: dict[str, Any] = {
-    "dicom": DicomSettings, "http": HttpSettings, "storage": StorageSettings,
-    "database": DatabaseSettings, "logging": LoggingSettings, "charset": CharsetSettings,
+    "dicom": DicomSettings,
+    "http": HttpSettings,
+    "storage": StorageSettings,
+    "database": DatabaseSettings,
+    "logging": LoggingSettings,
+    "charset": CharsetSettings,
 }
 
 
@@ -234,9 +247,9 @@ def _coerce(field: attrs.Attribute[Any], value: Any, label: str) -> tuple[Any, s
     kind = field.metadata.get("kind", object)
     if kind is list and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
-    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
         return None, f"{label}: expected {_kind_name(kind)}, got {value!r}"
-    if field.type in ("float",) and isinstance(value, int):
+    if str(field.type) == "float" and isinstance(value, int):
         value = float(value)
     check = field.metadata.get("check")
     problem = check(value) if check else None
@@ -244,8 +257,13 @@ def _coerce(field: attrs.Attribute[Any], value: Any, label: str) -> tuple[Any, s
 
 
 def _kind_name(kind: Any) -> str:
-    names = {int: "an integer", str: "a string", bool: "true or false", list: "a list",
-             dict: "a table"}
+    names = {
+        int: "an integer",
+        str: "a string",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, "a number") for k in kind)
     return names.get(kind, str(kind))
@@ -269,7 +287,7 @@ def _build_section(name: str, values: Any, base: Path, errors: list[str]) -> Any
             continue
         kwargs[key] = coerced
     for key in ("path", "dir"):
-        if key in fields and fields[key].type in ("Path",):
+        if key in fields and str(fields[key].type) == "Path":
             raw = kwargs.get(key, fields[key].default)
             kwargs[key] = (base / Path(raw)).resolve() if not Path(raw).is_absolute() else Path(raw)
     if name == "database":
@@ -280,7 +298,7 @@ def _build_section(name: str, values: Any, base: Path, errors: list[str]) -> Any
 def _resolve_sqlite(url: str, base: Path) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-        return prefix + str((base / url[len(prefix):]).resolve())
+        return prefix + str((base / url[len(prefix) :]).resolve())
     return url
 
 

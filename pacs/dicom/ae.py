@@ -16,9 +16,14 @@ from pacs.settings import DicomSettings
 
 # Uncompressed first: it is what peers prefer when they offer several.
 TRANSFER_SYNTAXES = [
-    "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.2",
-    *[str(uid) for uid in AllTransferSyntaxes
-      if str(uid) not in ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.2")],
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.2",
+    *[
+        str(uid)
+        for uid in AllTransferSyntaxes
+        if str(uid) not in ("1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.2")
+    ],
 ]
 
 
@@ -28,8 +33,9 @@ def configure_pynetdicom(spool: Path) -> None:
     _config.STORE_RECV_CHUNKED_DATASET = True
     # pynetdicom opens its spool files with tempfile.NamedTemporaryFile and offers no setting
     # for the folder; point its module-level name at our spool.
-    dimse_messages.NamedTemporaryFile = functools.partial(  # type: ignore[attr-defined]
-        tempfile.NamedTemporaryFile, dir=str(spool))
+    dimse_messages.NamedTemporaryFile = functools.partial(  # type: ignore[assignment,attr-defined]
+        tempfile.NamedTemporaryFile, dir=str(spool)
+    )
 
 
 def build_ae(settings: DicomSettings) -> Any:
@@ -42,7 +48,7 @@ def build_ae(settings: DicomSettings) -> Any:
     if settings.allowed_calling_aets:
         ae.require_calling_aet = list(settings.allowed_calling_aets)
     for cx in AllStoragePresentationContexts:
-        ae.add_supported_context(cx.abstract_syntax, TRANSFER_SYNTAXES)
+        ae.add_supported_context(str(cx.abstract_syntax), TRANSFER_SYNTAXES)
     ae.add_supported_context(Verification, TRANSFER_SYNTAXES)
     return ae
 

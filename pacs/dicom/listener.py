@@ -27,8 +27,13 @@ log = logging.getLogger("pacs.dicom")
 
 def _log_association(event: Any) -> None:
     requestor = event.assoc.requestor
-    log.info("association %s from %s@%s:%s", event.event.name.removeprefix("EVT_").lower(),
-             str(requestor.ae_title).strip(), requestor.address, requestor.port)
+    log.info(
+        "association %s from %s@%s:%s",
+        event.event.name.removeprefix("EVT_").lower(),
+        str(requestor.ae_title).strip(),
+        requestor.address,
+        requestor.port,
+    )
 
 
 def _start(settings: DicomSettings, portal: Portal, store: StoreOutbox) -> Any:
@@ -76,8 +81,10 @@ async def run(
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(server.shutdown)
-            log.info("DICOM listener closed; waiting for %d association(s)",
-                     len(server.active_associations))
+            log.info(
+                "DICOM listener closed; waiting for %d association(s)",
+                len(server.active_associations),
+            )
             aborted = await trio.to_thread.run_sync(_drain, server, grace)
             if aborted:
                 log.warning("aborted %d association(s) still open after %.0f s", aborted, grace)

@@ -44,4 +44,4 @@ async def run(
     log.info("HTTP listening on %s:%d", settings.host, port)
     task_status.started(port)
     # hypercorn adopts the descriptor (socket(fileno=...)) and closes it when it stops.
-    await serve(create_app(health), config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+    await serve(create_app(health), config, shutdown_trigger=shutdown.wait)

@@ -20,14 +20,20 @@ def known_paths(engine: Engine, paths: Iterable[str]) -> set[str]:
 
 def page_paths(engine: Engine, after_id: int, limit: int) -> list[tuple[int, str]]:
     with engine.connect() as conn:
-        rows = conn.execute(select(INSTANCE.c.id, INSTANCE.c.file_path)
-                            .where(INSTANCE.c.id > after_id).order_by(INSTANCE.c.id).limit(limit))
+        rows = conn.execute(
+            select(INSTANCE.c.id, INSTANCE.c.file_path)
+            .where(INSTANCE.c.id > after_id)
+            .order_by(INSTANCE.c.id)
+            .limit(limit)
+        )
         return [(int(r.id), str(r.file_path)) for r in rows]
 
 
 def instance_path(engine: Engine, sop_uid: str) -> str | None:
     with engine.connect() as conn:
-        row = conn.execute(select(INSTANCE.c.file_path).where(INSTANCE.c.sop_uid == sop_uid)).first()
+        row = conn.execute(
+            select(INSTANCE.c.file_path).where(INSTANCE.c.sop_uid == sop_uid)
+        ).first()
         return None if row is None else str(row.file_path)
 
 
@@ -35,6 +41,10 @@ def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {
             name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-            for name, table in (("patients", PATIENT), ("studies", STUDY), ("series", SERIES),
-                                ("instances", INSTANCE))
+            for name, table in (
+                ("patients", PATIENT),
+                ("studies", STUDY),
+                ("series", SERIES),
+                ("instances", INSTANCE),
+            )
         }

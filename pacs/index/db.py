@@ -15,8 +15,10 @@ from pacs.index import schema
 log = logging.getLogger("pacs.index")
 
 PG_TRGM_INDEXES = (
-    ("patient", "name_norm"), ("study", "referring_physician_norm"),
-    ("study", "description_norm"), ("patient", "patient_id"),
+    ("patient", "name_norm"),
+    ("study", "referring_physician_norm"),
+    ("study", "description_norm"),
+    ("patient", "patient_id"),
 )
 
 
@@ -38,8 +40,9 @@ def make_engine(url: str) -> Engine:
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False},
-                               pool_size=16, max_overflow=16)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=16, max_overflow=16
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
@@ -54,8 +57,10 @@ def _stamp_version(engine: Engine) -> None:
     with engine.begin() as conn:
         row = conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).first()
         if row is None:
-            conn.execute(text("INSERT INTO meta (key, value) VALUES ('schema_version', :v)"),
-                         {"v": str(schema.SCHEMA_VERSION)})
+            conn.execute(
+                text("INSERT INTO meta (key, value) VALUES ('schema_version', :v)"),
+                {"v": str(schema.SCHEMA_VERSION)},
+            )
 
 
 def _trigram_indexes(engine: Engine) -> None:
@@ -64,8 +69,11 @@ def _trigram_indexes(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             for table, column in PG_TRGM_INDEXES:
-                conn.execute(text(
-                    f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_trgm ON {table} "
-                    f"USING gin ({column} gin_trgm_ops)"))
+                conn.execute(
+                    text(
+                        f"CREATE INDEX IF NOT EXISTS ix_{table}_{column}_trgm ON {table} "
+                        f"USING gin ({column} gin_trgm_ops)"
+                    )
+                )
     except SQLAlchemyError as exc:
         log.warning("pg_trgm not available (%s); substring name search will scan", exc)

@@ -42,8 +42,7 @@ def commit_batch(engine: Engine, requests: Sequence[IndexRequest]) -> list[Index
         return list(_commit(engine, requests))
     except SQLAlchemyError as exc:
         if len(requests) == 1:
-            log.error("index commit failed for %s: %s",
-                      requests[0].summary.instance.sop_uid, exc)
+            log.error("index commit failed for %s: %s", requests[0].summary.instance.sop_uid, exc)
             return [IndexFailure(f"index commit failed: {type(exc).__name__}")]
         log.warning("batch of %d failed (%s); retrying one by one", len(requests), exc)
     out: list[IndexResult | PacsError] = []
@@ -71,7 +70,8 @@ async def run(
                 break
         try:
             results = await trio.to_thread.run_sync(
-                commit_batch, engine, [env.request for env in batch], limiter=limits.db_write)
+                commit_batch, engine, [env.request for env in batch], limiter=limits.db_write
+            )
         except BaseException:
             for env in batch:
                 env.reply(IndexFailure("indexer failed; see the server log"))

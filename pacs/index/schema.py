@@ -72,8 +72,7 @@ class Study(SQLModel, table=True):
     num_instances: int = 0
     size_bytes: int = 0
     created_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))
-    updated_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC),
-                                    index=True)
+    updated_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC), index=True)
 
 
 class Series(SQLModel, table=True):
@@ -123,8 +122,7 @@ class Instance(SQLModel, table=True):
     charset: str = _s(128)
     charset_repaired: bool = False
     patient_conflict: bool = Field(default=False, index=True)
-    received_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC),
-                                     index=True)
+    received_at: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC), index=True)
 
 
 class Change(SQLModel, table=True):

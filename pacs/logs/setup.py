@@ -22,7 +22,8 @@ class JsonLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
             "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"),
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -34,7 +35,7 @@ class JsonLines(logging.Formatter):
 
 
 def logger_name(service: str) -> str:
-    if service.startswith("pacs") or service.split(".")[0] in THIRD_PARTY:
+    if service.startswith("pacs") or service.split(".", maxsplit=1)[0] in THIRD_PARTY:
         return service
     return f"pacs.{service}"
 
@@ -47,14 +48,18 @@ def configure(settings: LoggingSettings, *, console: bool = True, files: bool = 
     root.setLevel(settings.level.upper())
     if console:
         out = logging.StreamHandler(sys.stderr)
-        out.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-                                           "%H:%M:%S"))
+        out.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+        )
         root.addHandler(out)
     if files:
         settings.dir.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            settings.dir / "pacs.jsonl", maxBytes=settings.max_bytes,
-            backupCount=settings.backups, encoding="utf-8")
+            settings.dir / "pacs.jsonl",
+            maxBytes=settings.max_bytes,
+            backupCount=settings.backups,
+            encoding="utf-8",
+        )
         handler.setFormatter(JsonLines())
         root.addHandler(handler)
     # pynetdicom narrates every PDU at INFO; keep it quiet unless asked.

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
-from pydicom.dataset import Dataset
 from pydicom.datadict import tag_for_keyword
+from pydicom.dataset import Dataset
 
 from pacs.errors import MissingAttribute
 from pacs.messages import (
@@ -26,38 +26,59 @@ from pacs.model.normalize import normalize_tm, parse_da, parse_ds, parse_is, spl
 
 # field name -> (DICOM keyword, kind); kinds say how the raw bytes become a column value
 PATIENT = {
-    "patient_id": ("PatientID", "LO"), "issuer": ("IssuerOfPatientID", "LO"),
-    "name": ("PatientName", "PN"), "birth_date": ("PatientBirthDate", "DA"),
-    "birth_time": ("PatientBirthTime", "TM"), "sex": ("PatientSex", "CS"),
-    "other_ids": ("OtherPatientIDs", "LO"), "comments": ("PatientComments", "LT"),
+    "patient_id": ("PatientID", "LO"),
+    "issuer": ("IssuerOfPatientID", "LO"),
+    "name": ("PatientName", "PN"),
+    "birth_date": ("PatientBirthDate", "DA"),
+    "birth_time": ("PatientBirthTime", "TM"),
+    "sex": ("PatientSex", "CS"),
+    "other_ids": ("OtherPatientIDs", "LO"),
+    "comments": ("PatientComments", "LT"),
 }
 STUDY = {
-    "study_uid": ("StudyInstanceUID", "UI"), "study_date": ("StudyDate", "DA"),
-    "study_time": ("StudyTime", "TM"), "accession_number": ("AccessionNumber", "SH"),
-    "study_id": ("StudyID", "SH"), "description": ("StudyDescription", "LO"),
+    "study_uid": ("StudyInstanceUID", "UI"),
+    "study_date": ("StudyDate", "DA"),
+    "study_time": ("StudyTime", "TM"),
+    "accession_number": ("AccessionNumber", "SH"),
+    "study_id": ("StudyID", "SH"),
+    "description": ("StudyDescription", "LO"),
     "referring_physician": ("ReferringPhysicianName", "PN"),
     "reading_physicians": ("NameOfPhysiciansReadingStudy", "PN"),
-    "institution": ("InstitutionName", "LO"), "patient_age": ("PatientAge", "AS"),
-    "patient_size": ("PatientSize", "DS"), "patient_weight": ("PatientWeight", "DS"),
+    "institution": ("InstitutionName", "LO"),
+    "patient_age": ("PatientAge", "AS"),
+    "patient_size": ("PatientSize", "DS"),
+    "patient_weight": ("PatientWeight", "DS"),
     "timezone_offset": ("TimezoneOffsetFromUTC", "SH"),
 }
 SERIES = {
-    "series_uid": ("SeriesInstanceUID", "UI"), "modality": ("Modality", "CS"),
-    "series_number": ("SeriesNumber", "IS"), "description": ("SeriesDescription", "LO"),
-    "series_date": ("SeriesDate", "DA"), "series_time": ("SeriesTime", "TM"),
-    "body_part": ("BodyPartExamined", "CS"), "laterality": ("Laterality", "CS"),
-    "protocol_name": ("ProtocolName", "LO"), "station_name": ("StationName", "SH"),
-    "manufacturer": ("Manufacturer", "LO"), "model_name": ("ManufacturerModelName", "LO"),
+    "series_uid": ("SeriesInstanceUID", "UI"),
+    "modality": ("Modality", "CS"),
+    "series_number": ("SeriesNumber", "IS"),
+    "description": ("SeriesDescription", "LO"),
+    "series_date": ("SeriesDate", "DA"),
+    "series_time": ("SeriesTime", "TM"),
+    "body_part": ("BodyPartExamined", "CS"),
+    "laterality": ("Laterality", "CS"),
+    "protocol_name": ("ProtocolName", "LO"),
+    "station_name": ("StationName", "SH"),
+    "manufacturer": ("Manufacturer", "LO"),
+    "model_name": ("ManufacturerModelName", "LO"),
     "performing_physician": ("PerformingPhysicianName", "PN"),
     "pps_start_date": ("PerformedProcedureStepStartDate", "DA"),
     "pps_start_time": ("PerformedProcedureStepStartTime", "TM"),
 }
 INSTANCE = {
-    "sop_uid": ("SOPInstanceUID", "UI"), "sop_class_uid": ("SOPClassUID", "UI"),
-    "instance_number": ("InstanceNumber", "IS"), "content_date": ("ContentDate", "DA"),
-    "content_time": ("ContentTime", "TM"), "acquisition_datetime": ("AcquisitionDateTime", "DT"),
-    "image_type": ("ImageType", "CS"), "rows": ("Rows", "US"), "columns": ("Columns", "US"),
-    "bits_allocated": ("BitsAllocated", "US"), "number_of_frames": ("NumberOfFrames", "IS"),
+    "sop_uid": ("SOPInstanceUID", "UI"),
+    "sop_class_uid": ("SOPClassUID", "UI"),
+    "instance_number": ("InstanceNumber", "IS"),
+    "content_date": ("ContentDate", "DA"),
+    "content_time": ("ContentTime", "TM"),
+    "acquisition_datetime": ("AcquisitionDateTime", "DT"),
+    "image_type": ("ImageType", "CS"),
+    "rows": ("Rows", "US"),
+    "columns": ("Columns", "US"),
+    "bits_allocated": ("BitsAllocated", "US"),
+    "number_of_frames": ("NumberOfFrames", "IS"),
     "photometric": ("PhotometricInterpretation", "CS"),
 }
 TEXT_VRS = {"PN", "LO", "SH", "ST", "LT", "UT", "UC"}
@@ -74,7 +95,7 @@ class _Reader:
     repairs: list[CharsetRepair] = attrs.field(factory=list)
 
     def raw(self, keyword: str) -> bytes | None:
-        elem = self.ds.get_item(tag_for_keyword(keyword))
+        elem = self.ds.get_item(_tag(keyword))
         if elem is None or elem.value is None:
             return None
         value = elem.value
@@ -93,8 +114,11 @@ class _Reader:
         decoded = decode_value(raw, self.declared, vr=vr, fallbacks=self.fallbacks)
         text = decoded.text.strip(" \x00")
         if decoded.repaired:
-            self.repairs.append(CharsetRepair(keyword=keyword, declared=decoded.declared,
-                                              used=decoded.charset, text=text))
+            self.repairs.append(
+                CharsetRepair(
+                    keyword=keyword, declared=decoded.declared, used=decoded.charset, text=text
+                )
+            )
         return text
 
     def value(self, keyword: str, vr: str) -> Any:
@@ -112,6 +136,13 @@ class _Reader:
         return text
 
 
+def _tag(keyword: str) -> int:
+    tag = tag_for_keyword(keyword)
+    if tag is None:
+        raise KeyError(keyword)
+    return tag
+
+
 def _us(ds: Dataset, keyword: str) -> int | None:
     """Binary US values need the dataset's byte order: let pydicom convert this one element."""
     try:
@@ -125,8 +156,13 @@ def _build(cls: Callable[..., Any], spec: dict[str, tuple[str, str]], reader: _R
     return cls(**{field: reader.value(kw, vr) for field, (kw, vr) in spec.items()})
 
 
-def summarize(ds: Dataset, *, fallbacks: Sequence[str] = ("GB18030",),
-              sop_class_uid: str = "", sop_instance_uid: str = "") -> DatasetSummary:
+def summarize(
+    ds: Dataset,
+    *,
+    fallbacks: Sequence[str] = ("GB18030",),
+    sop_class_uid: str = "",
+    sop_instance_uid: str = "",
+) -> DatasetSummary:
     """Summarise a header (parsed with raw elements) for the index.
 
     ``sop_class_uid``/``sop_instance_uid`` come from the C-STORE command and stand in when the
@@ -139,8 +175,11 @@ def summarize(ds: Dataset, *, fallbacks: Sequence[str] = ("GB18030",),
     if missing:
         raise MissingAttribute(f"missing or empty {', '.join(missing)}")
     instance: InstanceSummary = _build(InstanceSummary, INSTANCE, reader)
-    instance = attrs.evolve(instance, sop_uid=instance.sop_uid or sop_instance_uid,
-                            sop_class_uid=instance.sop_class_uid or sop_class_uid)
+    instance = attrs.evolve(
+        instance,
+        sop_uid=instance.sop_uid or sop_instance_uid,
+        sop_class_uid=instance.sop_class_uid or sop_class_uid,
+    )
     return DatasetSummary(
         patient=_build(PatientSummary, PATIENT, reader),
         study=_build(StudySummary, STUDY, reader),

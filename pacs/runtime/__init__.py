@@ -1,1 +1,1 @@
-"""Runtime building blocks shared by every actor: supervision, thread portal, limits, request/reply."""
+"""Building blocks shared by every actor: supervision, thread portal, limits, request/reply."""

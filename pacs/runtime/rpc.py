@@ -3,6 +3,7 @@ channel and waits for the answer under a deadline."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -23,10 +24,10 @@ class Envelope(Generic[Req, Rep]):
 
     def reply(self, value: Rep | PacsError) -> None:
         """Answer once; a caller that gave up (closed its end) is ignored."""
-        try:
+        with contextlib.suppress(
+            trio.BrokenResourceError, trio.ClosedResourceError, trio.WouldBlock
+        ):
             self.reply_to.send_nowait(value)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, trio.WouldBlock):
-            pass
 
 
 async def call(

@@ -48,8 +48,13 @@ class _Budget:
 def _log_restart(spec: ChildSpec) -> Callable[[tenacity.RetryCallState], None]:
     def before_sleep(state: tenacity.RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        log.error("service %s failed (%r); restarting in %.1f s", spec.name, exc,
-                  state.upcoming_sleep, exc_info=exc)
+        log.error(
+            "service %s failed (%r); restarting in %.1f s",
+            spec.name,
+            exc,
+            state.upcoming_sleep,
+            exc_info=exc,
+        )
 
     return before_sleep
 

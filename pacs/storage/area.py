@@ -59,7 +59,9 @@ class StorageArea:
             self._fsync_path(path.parent)
         self._known_dirs.add(folder)
 
-    def place(self, src: Path, rel: str, *, overwrite: bool, consume: bool = True) -> tuple[int, bool]:
+    def place(
+        self, src: Path, rel: str, *, overwrite: bool, consume: bool = True
+    ) -> tuple[int, bool]:
         """Put ``src`` at ``rel`` durably; return (size, a file was already there).
 
         Without ``overwrite`` an existing file is left as it is and ``src`` is dropped.

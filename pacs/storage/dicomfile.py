@@ -17,8 +17,21 @@ from pydicom.errors import InvalidDicomError
 from pacs.errors import InvalidDataset
 
 PIXEL_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
-LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR",
-            b"UT", b"UV"}
+LONG_VRS = {
+    b"OB",
+    b"OD",
+    b"OF",
+    b"OL",
+    b"OV",
+    b"OW",
+    b"SQ",
+    b"SV",
+    b"UC",
+    b"UN",
+    b"UR",
+    b"UT",
+    b"UV",
+}
 
 
 def read_header(path: Path) -> Dataset:
@@ -32,8 +45,17 @@ def read_header(path: Path) -> Dataset:
         raise InvalidDataset(f"not a DICOM file: {exc}") from exc
     except InvalidDataset:
         raise
-    except (EOFError, ValueError, struct.error, KeyError, TypeError, AttributeError,
-            NotImplementedError, OSError, LookupError) as exc:
+    except (
+        EOFError,
+        ValueError,
+        struct.error,
+        KeyError,
+        TypeError,
+        AttributeError,
+        NotImplementedError,
+        OSError,
+        LookupError,
+    ) as exc:
         raise InvalidDataset(f"cannot parse dataset: {type(exc).__name__}: {exc}") from exc
     if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
         raise InvalidDataset("file meta information lacks Transfer Syntax UID")
@@ -64,5 +86,6 @@ def _check_pixel_length(fp: BinaryIO, ds: Dataset, size: int) -> None:
     else:
         length, start = struct.unpack(order + "H", head[6:8])[0], here + 8
     if length != 0xFFFFFFFF and start + length > size:
-        raise InvalidDataset(f"truncated: pixel data claims {length} bytes, "
-                             f"file holds {size - start}")
+        raise InvalidDataset(
+            f"truncated: pixel data claims {length} bytes, file holds {size - start}"
+        )

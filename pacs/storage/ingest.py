@@ -20,28 +20,45 @@ class Parsed:
     transfer_syntax: str
 
 
-def parse_file(path: Path, fallbacks: Sequence[str], *, sop_class_uid: str = "",
-               sop_instance_uid: str = "") -> Parsed:
+def parse_file(
+    path: Path, fallbacks: Sequence[str], *, sop_class_uid: str = "", sop_instance_uid: str = ""
+) -> Parsed:
     ds = read_header(path)
-    summary = summarize(ds, fallbacks=fallbacks, sop_class_uid=sop_class_uid,
-                        sop_instance_uid=sop_instance_uid)
+    summary = summarize(
+        ds, fallbacks=fallbacks, sop_class_uid=sop_class_uid, sop_instance_uid=sop_instance_uid
+    )
     return Parsed(summary=summary, transfer_syntax=str(ds.file_meta.TransferSyntaxUID))
 
 
 def layout_path(layout: Layout, summary: DatasetSummary) -> str:
-    return layout.render({
-        "StudyDate": summary.study.study_date,
-        "StudyInstanceUID": summary.study.study_uid,
-        "SeriesInstanceUID": summary.series.series_uid,
-        "SOPInstanceUID": summary.instance.sop_uid,
-        "PatientID": summary.patient.patient_id,
-        "Modality": summary.series.modality,
-    })
+    return layout.render(
+        {
+            "StudyDate": summary.study.study_date,
+            "StudyInstanceUID": summary.study.study_uid,
+            "SeriesInstanceUID": summary.series.series_uid,
+            "SOPInstanceUID": summary.instance.sop_uid,
+            "PatientID": summary.patient.patient_id,
+            "Modality": summary.series.modality,
+        }
+    )
 
 
-def index_request(parsed: Parsed, rel: str, size: int, *, source: Source, calling_ae: str = "",
-                  replace: bool = False) -> IndexRequest:
+def index_request(
+    parsed: Parsed,
+    rel: str,
+    size: int,
+    *,
+    source: Source,
+    calling_ae: str = "",
+    replace: bool = False,
+) -> IndexRequest:
     return IndexRequest(
-        summary=parsed.summary, path=rel, size=size, transfer_syntax=parsed.transfer_syntax,
-        calling_ae=calling_ae, received_at=dt.datetime.now(dt.UTC), source=source,
-        replace=replace)
+        summary=parsed.summary,
+        path=rel,
+        size=size,
+        transfer_syntax=parsed.transfer_syntax,
+        calling_ae=calling_ae,
+        received_at=dt.datetime.now(dt.UTC),
+        source=source,
+        replace=replace,
+    )

@@ -80,13 +80,13 @@ def compile_layout(template: str) -> Layout:
                 known = ", ".join((*DATE_FIELDS, *UID_FIELDS, *TOKEN_FIELDS))
                 raise LayoutError(f"layout field {{{field}}} is not one of {known}")
             if spec and (field not in DATE_FIELDS or not FORMAT_RE.match(spec)):
-                raise LayoutError(f"layout format {field}:{spec} is not allowed "
-                                  "(dates take %Y %m %d %y %j)")
+                raise LayoutError(
+                    f"layout format {field}:{spec} is not allowed (dates take %Y %m %d %y %j)"
+                )
         parts.append(_Part(literal, field, spec or ""))
     fields = [p.field for p in parts]
     if "SOPInstanceUID" not in fields:
         raise LayoutError("layout must contain {SOPInstanceUID} so every instance has its own file")
-    if template.startswith("/") or any(seg in ("", ".", "..")
-                                       for seg in template.split("/")):
+    if template.startswith("/") or any(seg in ("", ".", "..") for seg in template.split("/")):
         raise LayoutError("layout must be a relative path without empty, '.' or '..' segments")
     return Layout(template, tuple(parts))

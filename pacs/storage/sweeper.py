@@ -1,12 +1,11 @@
 """The startup sweep: bring the index and the storage area back in line after a crash.
 
 A file without an index row (placed, then the process died before the commit) is indexed; a row
-without a file is reported. Runs in the background at low priority; the server is already up."""
+without a file is reported. Runs in the background; the server is already up meanwhile."""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -37,64 +36,76 @@ class SweepReport:
     missing_files: int = 0
 
 
+@attrs.frozen(kw_only=True)
+class FileIndexer:
+    """Indexes files that already sit in the area (sweep, reindex)."""
+
+    area: StorageArea
+    engine: Engine
+    fallbacks: Sequence[str]
+    index: IndexOutbox
+    limits: Limits
+    timeout: float = 60.0
+
+    def _parse(self, rel: str) -> tuple[ingest.Parsed, int]:
+        path = self.area.absolute(rel)
+        return ingest.parse_file(path, self.fallbacks), path.stat().st_size
+
+    async def index_file(self, rel: str, *, source: Source = Source.SWEEP) -> IndexResult:
+        """Index the file at ``rel``; raises PacsError when it is not a readable instance."""
+        parsed, size = await trio.to_thread.run_sync(self._parse, rel, limiter=self.limits.disk)
+        req = ingest.index_request(parsed, rel, size, source=source)
+        result: IndexResult = await rpc.call(self.index, req, timeout=self.timeout, what="indexer")
+        return result
+
+    async def index_orphans(self, report: SweepReport) -> None:
+        walker = _batches(self.area.walk(), BATCH)
+        empty: list[str] = []
+        while batch := await trio.to_thread.run_sync(next, walker, empty, limiter=self.limits.disk):
+            report.files += len(batch)
+            known = await trio.to_thread.run_sync(
+                catalog.known_paths, self.engine, batch, limiter=self.limits.db_read
+            )
+            for rel in (r for r in batch if r not in known):
+                try:
+                    await self.index_file(rel)
+                    report.indexed += 1
+                    log.info("sweep: indexed %s (file without index row)", rel)
+                except PacsError as exc:
+                    report.unreadable += 1
+                    log.warning("sweep: %s is not a readable instance: %s", rel, exc.message)
+
+    def _missing(self, rows: list[tuple[int, str]]) -> list[str]:
+        return [path for _, path in rows if not self.area.absolute(path).is_file()]
+
+    async def report_missing(self, report: SweepReport) -> None:
+        after = 0
+        while rows := await trio.to_thread.run_sync(
+            catalog.page_paths, self.engine, after, BATCH, limiter=self.limits.db_read
+        ):
+            after = rows[-1][0]
+            missing = await trio.to_thread.run_sync(self._missing, rows, limiter=self.limits.disk)
+            for path in missing:
+                report.missing_files += 1
+                log.error("sweep: index row without file: %s", path)
+
+
 def _batches(items: Iterator[str], size: int) -> Iterator[list[str]]:
     while chunk := list(islice(items, size)):
         yield chunk
 
 
-async def index_file(area: StorageArea, rel: str, fallbacks: Sequence[str], index: IndexOutbox,
-                     limits: Limits, *, source: Source, timeout: float = 60.0) -> IndexResult:
-    """Index a file that already sits in the area at ``rel``; raises PacsError if unreadable."""
-    path = area.absolute(rel)
-    parsed = await trio.to_thread.run_sync(ingest.parse_file, path, fallbacks,
-                                           limiter=limits.disk)
-    size = os.path.getsize(path)
-    req = ingest.index_request(parsed, rel, size, source=source)
-    result: IndexResult = await rpc.call(index, req, timeout=timeout, what="indexer")
-    return result
-
-
-async def _index_orphans(area: StorageArea, engine: Engine, fallbacks: Sequence[str],
-                         index: IndexOutbox, limits: Limits, report: SweepReport) -> None:
-    walker = _batches(area.walk(), BATCH)
-    while True:
-        batch = await trio.to_thread.run_sync(next, walker, None, limiter=limits.disk)
-        if batch is None:
-            return
-        report.files += len(batch)
-        known = await trio.to_thread.run_sync(catalog.known_paths, engine, batch,
-                                              limiter=limits.db_read)
-        for rel in (r for r in batch if r not in known):
-            try:
-                await index_file(area, rel, fallbacks, index, limits, source=Source.SWEEP)
-                report.indexed += 1
-                log.info("sweep: indexed %s (file without index row)", rel)
-            except PacsError as exc:
-                report.unreadable += 1
-                log.warning("sweep: %s is not a readable instance: %s", rel, exc.message)
-
-
-def _missing(area: StorageArea, rows: list[tuple[int, str]]) -> list[str]:
-    return [path for _, path in rows if not area.absolute(path).is_file()]
-
-
-async def _report_missing(area: StorageArea, engine: Engine, limits: Limits,
-                          report: SweepReport) -> None:
-    after = 0
-    while rows := await trio.to_thread.run_sync(catalog.page_paths, engine, after, BATCH,
-                                                 limiter=limits.db_read):
-        after = rows[-1][0]
-        for path in await trio.to_thread.run_sync(_missing, area, rows, limiter=limits.disk):
-            report.missing_files += 1
-            log.error("sweep: index row without file: %s", path)
-
-
-async def run(area: StorageArea, engine: Engine, fallbacks: Sequence[str], index: IndexOutbox,
-              limits: Limits, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+async def run(files: FileIndexer, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Sweep once; closes ``files.index`` when the orphans are indexed."""
     task_status.started()
     report = SweepReport()
-    async with index:
-        await _index_orphans(area, engine, fallbacks, index, limits, report)
-    await _report_missing(area, engine, limits, report)
-    log.info("startup sweep: %d files checked, %d indexed, %d unreadable, %d rows without file",
-             report.files, report.indexed, report.unreadable, report.missing_files)
+    async with files.index:
+        await files.index_orphans(report)
+    await files.report_missing(report)
+    log.info(
+        "startup sweep: %d files checked, %d indexed, %d unreadable, %d rows without file",
+        report.files,
+        report.indexed,
+        report.unreadable,
+        report.missing_files,
+    )

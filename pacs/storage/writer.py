@@ -49,9 +49,12 @@ class Writer:
 
     def _place(self, req: StoreRequest) -> _Placed:
         """Thread-only: parse, optionally rewrite, and place the file durably."""
-        parsed = ingest.parse_file(req.path, self.charset.fallback,
-                                   sop_class_uid=req.sop_class_uid,
-                                   sop_instance_uid=req.sop_instance_uid)
+        parsed = ingest.parse_file(
+            req.path,
+            self.charset.fallback,
+            sop_class_uid=req.sop_class_uid,
+            sop_instance_uid=req.sop_instance_uid,
+        )
         src, consume = req.path, req.consume
         if self.charset.rewrite_files and parsed.summary.repairs:
             src = rewrite_as_utf8(self.area.copy_to_spool(req.path), self.charset.fallback)
@@ -59,8 +62,9 @@ class Writer:
                 self.area.discard(req.path)
             consume = True
         rel = ingest.layout_path(self.layout, parsed.summary)
-        size, _existed = self.area.place(src, rel, consume=consume,
-                                         overwrite=self.storage.duplicates == "replace")
+        size, _existed = self.area.place(
+            src, rel, consume=consume, overwrite=self.storage.duplicates == "replace"
+        )
         return _Placed(parsed=parsed, rel=rel, size=size)
 
     async def store(self, req: StoreRequest) -> StoreResult:
@@ -71,43 +75,68 @@ class Writer:
                 await trio.to_thread.run_sync(self.area.discard, req.path)
             raise
         index_req = ingest.index_request(
-            placed.parsed, placed.rel, placed.size, source=req.source,
-            calling_ae=req.calling_ae, replace=self.storage.duplicates == "replace")
-        result: IndexResult = await rpc.call(self.index, index_req, timeout=self.timeout,
-                                             what="indexer")
+            placed.parsed,
+            placed.rel,
+            placed.size,
+            source=req.source,
+            calling_ae=req.calling_ae,
+            replace=self.storage.duplicates == "replace",
+        )
+        result: IndexResult = await rpc.call(
+            self.index, index_req, timeout=self.timeout, what="indexer"
+        )
         await self._settle(result)
         uid = placed.parsed.summary.instance.sop_uid
         self._log(req, result, placed)
         if result.outcome is StoreOutcome.DUPLICATE and self.storage.duplicates == "reject":
             raise DuplicateRejected(f"duplicate SOP instance {uid} rejected")
-        return StoreResult(outcome=result.outcome, sop_instance_uid=uid,
-                           path=self.area.absolute(result.path),
-                           repairs=len(placed.parsed.summary.repairs))
+        return StoreResult(
+            outcome=result.outcome,
+            sop_instance_uid=uid,
+            path=self.area.absolute(result.path),
+            repairs=len(placed.parsed.summary.repairs),
+        )
 
     async def _settle(self, result: IndexResult) -> None:
         """Remove the copy the index did not keep (a duplicate elsewhere, a replaced file)."""
         if result.superseded_path:
-            await trio.to_thread.run_sync(self.area.remove, result.superseded_path,
-                                          limiter=self.limits.disk)
+            await trio.to_thread.run_sync(
+                self.area.remove, result.superseded_path, limiter=self.limits.disk
+            )
 
     def _log(self, req: StoreRequest, result: IndexResult, placed: _Placed) -> None:
         summary = placed.parsed.summary
         for repair in summary.repairs:
-            log.info("charset repair: %s %s declared %r decoded as %s: %r",
-                     summary.instance.sop_uid, repair.keyword, repair.declared, repair.used,
-                     repair.text)
-        log.debug("%s %s from %s (%s) -> %s", result.outcome, summary.instance.sop_uid,
-                  req.calling_ae or req.source, placed.parsed.transfer_syntax, result.path)
+            log.info(
+                "charset repair: %s %s declared %r decoded as %s: %r",
+                summary.instance.sop_uid,
+                repair.keyword,
+                repair.declared,
+                repair.used,
+                repair.text,
+            )
+        log.debug(
+            "%s %s from %s (%s) -> %s",
+            result.outcome,
+            summary.instance.sop_uid,
+            req.calling_ae or req.source,
+            placed.parsed.transfer_syntax,
+            result.path,
+        )
 
 
-async def _serve_one(writer: Writer, env: rpc.Envelope[StoreRequest, StoreResult],
-                     slots: trio.Semaphore) -> None:
+async def _serve_one(
+    writer: Writer, env: rpc.Envelope[StoreRequest, StoreResult], slots: trio.Semaphore
+) -> None:
     try:
         env.reply(await writer.store(env.request))
     except PacsError as exc:
-        log.warning("store failed for %s from %s: %s", env.request.sop_instance_uid or
-                    env.request.path.name, env.request.calling_ae or env.request.source,
-                    exc.message)
+        log.warning(
+            "store failed for %s from %s: %s",
+            env.request.sop_instance_uid or env.request.path.name,
+            env.request.calling_ae or env.request.source,
+            exc.message,
+        )
         env.reply(exc)
     except Exception as exc:  # a defect must fail this instance, not the writer
         log.exception("unexpected error storing %s", env.request.path)

@@ -48,8 +48,10 @@ class Report:
 
     def print(self) -> None:
         o = self.outcomes
-        print(f"imported: {o['stored'] + o['replaced']} stored, {o['duplicate']} duplicates, "
-              f"{len(self.failures)} failed, {len(self.skipped)} skipped (not DICOM)")
+        print(
+            f"imported: {o['stored'] + o['replaced']} stored, {o['duplicate']} duplicates, "
+            f"{len(self.failures)} failed, {len(self.skipped)} skipped (not DICOM)"
+        )
         reasons = Counter(reason for _, reason in self.failures)
         for reason, count in reasons.most_common():
             print(f"  failed x{count}: {reason}")
@@ -74,7 +76,8 @@ def _expand(path: Path) -> Iterator[Item]:
 
 
 def collect(paths: list[Path]) -> list[Item]:
-    """Thread-only: every importable item under ``paths`` (missing paths raise FileNotFoundError)."""
+    """Thread-only: every importable item under ``paths``; a missing path raises
+    FileNotFoundError."""
     items: list[Item] = []
     for path in paths:
         if not path.exists():
@@ -97,35 +100,42 @@ def stage(item: Item, area: StorageArea) -> tuple[Path, bool] | None:
         if not _is_part10(src.read(132)):
             return None
     fd, name = tempfile.mkstemp(dir=area.spool, suffix=".dcm")
-    with os.fdopen(fd, "wb") as out, zipfile.ZipFile(item.path) as archive, \
-            archive.open(item.member) as src:
+    with (
+        os.fdopen(fd, "wb") as out,
+        zipfile.ZipFile(item.path) as archive,
+        archive.open(item.member) as src,
+    ):
         shutil.copyfileobj(src, out, 1 << 20)
     return Path(name), True
 
 
-async def _import_one(item: Item, area: StorageArea, store: StoreOutbox, limits: Limits,
-                      report: Report) -> None:
-    staged = await trio.to_thread.run_sync(stage, item, area, limiter=limits.disk)
-    if staged is None:
-        report.skipped.append((item.label(), "no DICM preamble"))
-        return
-    path, consume = staged
-    try:
-        result: StoreResult = await rpc.call(
-            store, StoreRequest(path=path, source=Source.IMPORT, consume=consume),
-            timeout=300, what="storage")
-    except PacsError as exc:
-        report.failures.append((item.label(), exc.message))
-        return
-    report.outcomes[str(result.outcome)] += 1
+@attrs.frozen(kw_only=True)
+class Importer:
+    area: StorageArea
+    store: StoreOutbox
+    limits: Limits
+    report: Report
+    bar: Any
 
+    async def import_one(self, item: Item) -> None:
+        staged = await trio.to_thread.run_sync(stage, item, self.area, limiter=self.limits.disk)
+        if staged is None:
+            self.report.skipped.append((item.label(), "no DICM preamble"))
+            return
+        path, consume = staged
+        request = StoreRequest(path=path, source=Source.IMPORT, consume=consume)
+        try:
+            result: StoreResult = await rpc.call(self.store, request, timeout=300, what="storage")
+        except PacsError as exc:
+            self.report.failures.append((item.label(), exc.message))
+            return
+        self.report.outcomes[str(result.outcome)] += 1
 
-async def _worker(items: trio.MemoryReceiveChannel[Item], area: StorageArea, store: StoreOutbox,
-                  limits: Limits, report: Report, bar: Any) -> None:
-    async with items:
-        async for item in items:
-            await _import_one(item, area, store, limits, report)
-            bar.update(1)
+    async def worker(self, items: trio.MemoryReceiveChannel[Item]) -> None:
+        async with items:
+            async for item in items:
+                await self.import_one(item)
+                self.bar.update(1)
 
 
 async def run_import(settings: Settings, paths: list[Path], jobs: int) -> int:
@@ -141,13 +151,14 @@ async def run_import(settings: Settings, paths: list[Path], jobs: int) -> int:
         await core.index.aclose()
         send, recv = trio.open_memory_channel[Item](jobs)
         with tqdm(total=len(items), unit="file", desc="import", file=sys.stderr) as bar:
+            importer = Importer(
+                area=core.area, store=core.store, limits=limits, report=report, bar=bar
+            )
             async with core.store, recv, trio.open_nursery() as workers:
                 for _ in range(max(1, jobs)):
-                    workers.start_soon(_worker, recv.clone(), core.area, core.store, limits,
-                                       report, bar)
+                    workers.start_soon(importer.worker, recv.clone())
                 async with send:
                     for item in items:
                         await send.send(item)
     report.print()
     return 1 if report.failures else 0
-

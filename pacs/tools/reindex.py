@@ -10,14 +10,12 @@ import trio
 from sqlalchemy import Engine, delete
 from tqdm import tqdm
 
-from pacs.app import Core, start_core
+from pacs.app import start_core
 from pacs.errors import PacsError
-from pacs.index.indexer import IndexOutbox
 from pacs.index.writes import CHANGE, INSTANCE, PATIENT, REPAIR, SERIES, STUDY
-from pacs.messages import Source
 from pacs.runtime.limits import Limits
 from pacs.settings import Settings
-from pacs.storage.sweeper import index_file
+from pacs.storage.sweeper import FileIndexer
 
 
 def clear_index(engine: Engine) -> None:
@@ -27,14 +25,17 @@ def clear_index(engine: Engine) -> None:
             conn.execute(delete(table))
 
 
-async def _worker(paths: trio.MemoryReceiveChannel[str], core: Core, index: IndexOutbox,
-                  fallbacks: tuple[str, ...], tally: Counter[str], failures: list[str],
-                  bar: Any) -> None:
-    async with paths, index:
+async def _worker(
+    paths: trio.MemoryReceiveChannel[str],
+    files: FileIndexer,
+    tally: Counter[str],
+    failures: list[str],
+    bar: Any,
+) -> None:
+    async with paths, files.index:
         async for rel in paths:
             try:
-                result = await index_file(core.area, rel, fallbacks, index, core.limits,
-                                          source=Source.SWEEP)
+                result = await files.index_file(rel)
                 tally[str(result.outcome)] += 1
             except PacsError as exc:
                 failures.append(f"{rel}: {exc.message}")
@@ -53,15 +54,18 @@ async def run_reindex(settings: Settings, jobs: int = 8) -> int:
         with tqdm(total=len(files), unit="file", desc="reindex", file=sys.stderr) as bar:
             async with trio.open_nursery() as workers:
                 for _ in range(jobs):
-                    workers.start_soon(_worker, recv.clone(), core, core.index.clone(),
-                                       settings.charset.fallback, tally, failures, bar)
+                    workers.start_soon(
+                        _worker, recv.clone(), core.file_indexer(settings), tally, failures, bar
+                    )
                 await core.index.aclose()
                 await recv.aclose()
                 async with send:
                     for rel in files:
                         await send.send(rel)
-    print(f"reindexed {len(files)} files: {tally['stored']} indexed, "
-          f"{tally['duplicate']} duplicates, {len(failures)} unreadable")
+    print(
+        f"reindexed {len(files)} files: {tally['stored']} indexed, "
+        f"{tally['duplicate']} duplicates, {len(failures)} unreadable"
+    )
     for line in failures[:20]:
         print(f"  {line}")
     return 1 if failures else 0

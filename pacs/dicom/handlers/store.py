@@ -32,7 +32,12 @@ def handle_store(event: Any, portal: Portal, store: StoreOutbox, timeout: float)
     try:
         portal.run(functools.partial(rpc.call, store, req, timeout=timeout, what="storage"))
     except PacsError as exc:
-        log.warning("C-STORE %s from %s failed: 0x%04X %s", req.sop_instance_uid,
-                    req.calling_ae, exc.dimse_status, exc.message)
+        log.warning(
+            "C-STORE %s from %s failed: 0x%04X %s",
+            req.sop_instance_uid,
+            req.calling_ae,
+            exc.dimse_status,
+            exc.message,
+        )
         return failure(exc)
     return 0x0000
