@@ -40,6 +40,7 @@ class Core:
     area: StorageArea
     engine: Engine
     limits: Limits
+    store_writer: writer.Writer
     store: writer.StoreOutbox
     index: indexer.IndexOutbox
 
@@ -86,7 +87,14 @@ async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) 
         supervise,
         ChildSpec(name="writer", run=functools.partial(writer.run, store_writer, store_recv)),
     )
-    return Core(area=area, engine=engine, limits=limits, store=store_send, index=index_send)
+    return Core(
+        area=area,
+        engine=engine,
+        limits=limits,
+        store_writer=store_writer,
+        store=store_send,
+        index=index_send,
+    )
 
 
 def _health(core: Core, dicom_server: Any, dicom_port: int) -> Health:
@@ -155,7 +163,12 @@ async def _serve(
             ChildSpec(
                 name="dicom",
                 run=functools.partial(
-                    listener.run, settings.dicom, core.area.spool, core.store, shutdown
+                    listener.run,
+                    settings.dicom,
+                    core.area.spool,
+                    core.store,
+                    core.store_writer.place,
+                    shutdown,
                 ),
             ),
         )

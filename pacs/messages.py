@@ -112,8 +112,21 @@ class DatasetSummary:
 
 
 @attrs.frozen(kw_only=True)
+class PlacedFile:
+    """A file already durable in the storage area, with what the index needs of it."""
+
+    summary: DatasetSummary
+    transfer_syntax: str
+    rel: str  # relative to the storage area, '/'-separated
+    size: int
+
+
+@attrs.frozen(kw_only=True)
 class StoreRequest:
-    """A complete Part 10 file waiting in the spool (or, for imports, anywhere on disk)."""
+    """A complete Part 10 file waiting in the spool (or, for imports, anywhere on disk).
+
+    ``placed`` is set when the caller (an association thread) already placed the file itself,
+    sparing two thread hops; the writer then only indexes and answers."""
 
     path: Path
     source: Source
@@ -121,6 +134,7 @@ class StoreRequest:
     sop_class_uid: str = ""
     sop_instance_uid: str = ""
     consume: bool = True  # move the file in; False copies it (import of user files)
+    placed: PlacedFile | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -209,14 +209,31 @@ def _suggest(name: str, options: list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _env_value(raw: str) -> Any:
-    """An environment value is read as a TOML value when it parses as one, else as a string."""
+class EnvText(str):
+    """A value from a PACS_* variable: text until the key's type says how to read it."""
+
+    __slots__ = ()
+
+
+def _from_env(raw: str, kind: Any) -> Any:
+    """Strings stay as written (or TOML-quoted); lists take ``a,b`` or a TOML list; numbers
+    and booleans are read as TOML values (``11113``, ``true``)."""
+    if kind is str:
+        quoted = raw[:1] in ("'", '"') and isinstance(_toml_value(raw), str)
+        return _toml_value(raw) if quoted else str(raw)
+    if kind is list or kind == (str, list):
+        if raw.lstrip().startswith("["):
+            return _toml_value(raw)
+        parts = [part.strip() for part in raw.split(",") if part.strip()]
+        return parts if (kind is list or len(parts) > 1) else str(raw)
+    return _toml_value(raw)
+
+
+def _toml_value(raw: str) -> Any:
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
-        if "," in raw:
-            return [part.strip() for part in raw.split(",") if part.strip()]
-        return raw
+        return str(raw)
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -229,7 +246,7 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         node = tree
         for part in parts[:-1]:
             node = node.setdefault(part, {})
-        node[parts[-1]] = _env_value(raw)
+        node[parts[-1]] = EnvText(raw)
     return tree
 
 
@@ -245,6 +262,8 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 def _coerce(field: attrs.Attribute[Any], value: Any, label: str) -> tuple[Any, str | None]:
     kind = field.metadata.get("kind", object)
+    if isinstance(value, EnvText):
+        value = _from_env(value, kind)
     if kind is list and isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):

@@ -6,9 +6,9 @@ end of the store channel so the writer can drain."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from pynetdicom import evt
 
 from pacs.dicom.ae import build_ae, configure_pynetdicom, set_nodelay
 from pacs.dicom.handlers.echo import handle_echo
-from pacs.dicom.handlers.store import handle_store
+from pacs.dicom.handlers.store import StoreService, handle_store
+from pacs.messages import PlacedFile, StoreRequest
 from pacs.runtime.portal import Portal
 from pacs.settings import DicomSettings
 from pacs.storage.writer import StoreOutbox
@@ -36,12 +37,12 @@ def _log_association(event: Any) -> None:
     )
 
 
-def _start(settings: DicomSettings, portal: Portal, store: StoreOutbox) -> Any:
+def _start(settings: DicomSettings, service: StoreService) -> Any:
     ae = build_ae(settings)
     handlers = [
         (evt.EVT_CONN_OPEN, set_nodelay),
         (evt.EVT_C_ECHO, handle_echo),
-        (evt.EVT_C_STORE, handle_store, [portal, store, settings.store_timeout]),
+        (evt.EVT_C_STORE, handle_store, [service]),
         (evt.EVT_ESTABLISHED, _log_association),
         (evt.EVT_ABORTED, _log_association),
         (evt.EVT_REJECTED, _log_association),
@@ -64,6 +65,7 @@ async def run(
     settings: DicomSettings,
     spool: Path,
     store: StoreOutbox,
+    place: Callable[[StoreRequest], PlacedFile],
     shutdown: trio.Event,
     *,
     grace: float = 10.0,
@@ -71,8 +73,10 @@ async def run(
 ) -> None:
     """Listen until ``shutdown`` is set. ``task_status.started(server)`` reports the server."""
     configure_pynetdicom(spool)
-    portal = Portal.current()
-    server = await trio.to_thread.run_sync(functools.partial(_start, settings, portal, store))
+    service = StoreService(
+        portal=Portal.current(), store=store, place=place, timeout=settings.store_timeout
+    )
+    server = await trio.to_thread.run_sync(_start, settings, service)
     host, port = server.server_address[:2]
     log.info("DICOM %s listening on %s:%d", settings.ae_title, host, port)
     task_status.started(server)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import trio
 from sqlalchemy import Engine
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pacs.errors import IndexFailure, PacsError
 from pacs.index import writes
-from pacs.messages import IndexRequest, IndexResult
+from pacs.messages import IndexRequest, IndexResult, StoreOutcome
 from pacs.runtime.limits import Limits
 from pacs.runtime.rpc import Envelope
 
@@ -26,28 +26,48 @@ IndexInbox = trio.MemoryReceiveChannel[Envelope[IndexRequest, IndexResult]]
 IndexOutbox = trio.MemorySendChannel[Envelope[IndexRequest, IndexResult]]
 
 
-def _commit(engine: Engine, requests: Sequence[IndexRequest]) -> list[IndexResult]:
-    now = dt.datetime.now(dt.UTC)
+class _Known(NamedTuple):
+    id: int | None
+    file_path: str
+
+
+def _commit(
+    engine: Engine, cache: writes.LevelCache, requests: Sequence[IndexRequest]
+) -> list[IndexResult]:
+    results: list[IndexResult] = []
     with engine.begin() as conn:
-        batch = writes.Batch(conn=conn, now=now)
-        results = [writes.store(batch, req) for req in requests]
-        writes.apply_counts(batch)
+        batch = writes.Batch(conn=conn, now=dt.datetime.now(dt.UTC), cache=cache)
+        existing = writes.existing_instances(conn, list(requests))
+        for req in requests:
+            uid = req.summary.instance.sop_uid
+            result = writes.store(batch, req, existing.get(uid))
+            if result.outcome is StoreOutcome.STORED:  # the same SOP twice in one batch
+                existing[uid] = _Known(None, req.path)
+            results.append(result)
+        writes.finish(batch)
+    if batch.invalidate:
+        cache.clear()
+    else:
+        cache.absorb(batch.fresh)
     return results
 
 
-def commit_batch(engine: Engine, requests: Sequence[IndexRequest]) -> list[IndexResult | PacsError]:
+def commit_batch(
+    engine: Engine, cache: writes.LevelCache, requests: Sequence[IndexRequest]
+) -> list[IndexResult | PacsError]:
     """Commit all requests in one transaction; when that fails, commit them one by one so a
     single bad instance cannot fail its neighbours. Thread-only."""
     try:
-        return list(_commit(engine, requests))
+        return list(_commit(engine, cache, requests))
     except SQLAlchemyError as exc:
+        cache.clear()
         if len(requests) == 1:
             log.error("index commit failed for %s: %s", requests[0].summary.instance.sop_uid, exc)
             return [IndexFailure(f"index commit failed: {type(exc).__name__}")]
         log.warning("batch of %d failed (%s); retrying one by one", len(requests), exc)
     out: list[IndexResult | PacsError] = []
     for req in requests:
-        out.extend(commit_batch(engine, [req]))
+        out.extend(commit_batch(engine, cache, [req]))
     return out
 
 
@@ -60,6 +80,7 @@ async def run(
     task_status: Any = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve index requests until every sender has closed its end of ``inbox``."""
+    cache = writes.LevelCache()
     task_status.started()
     async for first in inbox:
         batch = [first]
@@ -70,7 +91,11 @@ async def run(
                 break
         try:
             results = await trio.to_thread.run_sync(
-                commit_batch, engine, [env.request for env in batch], limiter=limits.db_write
+                commit_batch,
+                engine,
+                cache,
+                [env.request for env in batch],
+                limiter=limits.db_write,
             )
         except BaseException:
             for env in batch:

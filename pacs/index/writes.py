@@ -1,7 +1,8 @@
 """Index writes for one batch of instances, inside one transaction. Thread-only.
 
-Rows are found or created level by level; counts are accumulated per batch and applied once per
-touched row at the end, so a batch of N instances of one series costs one count update."""
+The hot path is an instance of a series the index already knows: a `LevelCache` of committed
+patient/study/series keys spares the lookups, instance and change rows are inserted with one
+executemany each, and counts are accumulated per batch and applied once per touched row."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from pacs.index import schema
 from pacs.messages import (
@@ -34,35 +35,76 @@ CHANGE: Table = schema.Change.__table__  # type: ignore[attr-defined]
 REPAIR: Table = schema.CharsetRepairRow.__table__  # type: ignore[attr-defined]
 
 DEMOGRAPHICS = ("name", "birth_date", "sex")
+CACHE_LIMIT = 200_000
+
+PatientKey = tuple[str, str]
+
+
+@attrs.define
+class LevelCache:
+    """Keys of committed rows: patient → (pk, demographics), study → (pk, patient pk),
+    series → (pk, study pk). Filled only after a commit; cleared after any failure."""
+
+    patients: dict[PatientKey, tuple[int, tuple[Any, ...]]] = attrs.field(factory=dict)
+    studies: dict[str, tuple[int, int]] = attrs.field(factory=dict)
+    series: dict[str, tuple[int, int]] = attrs.field(factory=dict)
+
+    def clear(self) -> None:
+        self.patients.clear()
+        self.studies.clear()
+        self.series.clear()
+
+    def absorb(self, other: LevelCache) -> None:
+        if len(self.series) > CACHE_LIMIT:
+            self.clear()
+        self.patients.update(other.patients)
+        self.studies.update(other.studies)
+        self.series.update(other.series)
 
 
 @attrs.define
 class Batch:
-    """What one transaction touched, so counts are applied once at the end."""
+    """What one transaction touched; counts are applied once at the end (`finish`)."""
 
     conn: Connection
     now: dt.datetime
-    instances: Counter[tuple[str, int]] = attrs.field(factory=Counter)
-    sizes: Counter[int] = attrs.field(factory=Counter)
-    new_series_in: Counter[int] = attrs.field(factory=Counter)
-    new_studies_of: Counter[int] = attrs.field(factory=Counter)
-    last_seq: int = 0
+    cache: LevelCache
+    fresh: LevelCache = attrs.field(factory=LevelCache)
+    instances: list[dict[str, Any]] = attrs.field(factory=list)
+    changes: list[dict[str, Any]] = attrs.field(factory=list)
+    series_n: Counter[int] = attrs.field(factory=Counter)
+    study_n: Counter[int] = attrs.field(factory=Counter)
+    study_bytes: Counter[int] = attrs.field(factory=Counter)
+    study_new_series: Counter[int] = attrs.field(factory=Counter)
+    patient_n: Counter[tuple[int, str]] = attrs.field(factory=Counter)
+    emptied: set[int] = attrs.field(factory=set)  # series that lost an instance
+    invalidate: bool = False  # rows were deleted: the level cache must be dropped
 
     def change(self, kind: str, level: str, uid: str, study_uid: str) -> None:
-        result = self.conn.execute(
-            insert(CHANGE).values(kind=kind, level=level, uid=uid, study_uid=study_uid, at=self.now)
+        self.changes.append(
+            {"kind": kind, "level": level, "uid": uid, "study_uid": study_uid, "at": self.now}
         )
-        self.last_seq = int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def lookup_series(self, uid: str) -> tuple[int, int] | None:
+        return self.cache.series.get(uid) or self.fresh.series.get(uid)
+
+    def lookup_study(self, uid: str) -> tuple[int, int] | None:
+        return self.cache.studies.get(uid) or self.fresh.studies.get(uid)
+
+    def lookup_patient(self, key: PatientKey) -> tuple[int, tuple[Any, ...]] | None:
+        return self.cache.patients.get(key) or self.fresh.patients.get(key)
 
 
-def _patient_values(p: PatientSummary) -> dict[str, Any]:
-    values = attrs.asdict(p)
-    values["name_norm"] = normalize_pn(p.name)
-    return values
+def _demographics(p: PatientSummary) -> tuple[Any, ...]:
+    return (p.name, p.birth_date, p.sex)
 
 
 def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
     """Find or create the patient (PatientID, Issuer). Returns (pk, demographics conflict)."""
+    key = (p.patient_id, p.issuer)
+    cached = batch.lookup_patient(key)
+    if cached is not None and cached[1] == _demographics(p):
+        return cached[0], False
     row = (
         batch.conn.execute(
             select(PATIENT).where(
@@ -73,11 +115,11 @@ def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
         .first()
     )
     if row is None:
-        pk = batch.conn.execute(
-            insert(PATIENT).values(**_patient_values(p), created_at=batch.now)
-        ).inserted_primary_key[0]  # type: ignore[index]
+        values = {**attrs.asdict(p), "name_norm": normalize_pn(p.name), "created_at": batch.now}
+        pk = int(batch.conn.execute(insert(PATIENT).values(**values)).inserted_primary_key[0])  # type: ignore[index]
         batch.change("patient_created", "PATIENT", p.patient_id, "")
-        return int(pk), False
+        batch.fresh.patients[key] = (pk, _demographics(p))
+        return pk, False
     incoming = attrs.asdict(p)
     fill = {k: incoming[k] for k in DEMOGRAPHICS if incoming[k] and not row[k]}
     conflict = any(incoming[k] and row[k] and incoming[k] != row[k] for k in DEMOGRAPHICS)
@@ -85,48 +127,57 @@ def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
         if "name" in fill:
             fill["name_norm"] = normalize_pn(fill["name"])
         batch.conn.execute(update(PATIENT).where(PATIENT.c.id == row["id"]).values(**fill))
+    stored = {**dict(row), **fill}
+    batch.fresh.patients[key] = (int(row["id"]), tuple(stored[k] for k in DEMOGRAPHICS))
     return int(row["id"]), conflict
 
 
-def _study(batch: Batch, s: StudySummary, patient_pk: int) -> tuple[int, bool]:
-    """Find or create the study. Returns (pk, belongs to another patient)."""
-    row = batch.conn.execute(
-        select(STUDY.c.id, STUDY.c.patient_pk).where(STUDY.c.study_uid == s.study_uid)
-    ).first()
-    if row is not None:
-        return int(row.id), int(row.patient_pk) != patient_pk
+def _study(batch: Batch, s: StudySummary, patient_pk: int) -> tuple[int, int]:
+    """Find or create the study. Returns (pk, pk of the patient it belongs to)."""
+    known = batch.lookup_study(s.study_uid)
+    if known is None:
+        row = batch.conn.execute(
+            select(STUDY.c.id, STUDY.c.patient_pk).where(STUDY.c.study_uid == s.study_uid)
+        ).first()
+        known = None if row is None else (int(row.id), int(row.patient_pk))
+    if known is not None:
+        batch.fresh.studies[s.study_uid] = known
+        return known
     values = attrs.asdict(s)
     values.update(
         description_norm=normalize_pn(s.description),
         referring_physician_norm=normalize_pn(s.referring_physician),
+        patient_pk=patient_pk,
+        created_at=batch.now,
+        updated_at=batch.now,
     )
-    pk = batch.conn.execute(
-        insert(STUDY).values(
-            **values,
-            patient_pk=patient_pk,
-            created_at=batch.now,
-            updated_at=batch.now,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
-    batch.new_studies_of[patient_pk] += 1
+    pk = int(batch.conn.execute(insert(STUDY).values(**values)).inserted_primary_key[0])  # type: ignore[index]
+    batch.patient_n[(patient_pk, "num_studies")] += 1
     batch.change("study_created", "STUDY", s.study_uid, s.study_uid)
-    return int(pk), False
+    batch.fresh.studies[s.study_uid] = (pk, patient_pk)
+    return pk, patient_pk
 
 
-def _series(batch: Batch, s: SeriesSummary, study_pk: int, study_uid: str) -> int:
-    row = batch.conn.execute(select(SERIES.c.id).where(SERIES.c.series_uid == s.series_uid)).first()
-    if row is not None:
-        return int(row.id)
-    pk = batch.conn.execute(
-        insert(SERIES).values(
-            **attrs.asdict(s),
-            study_pk=study_pk,
-            created_at=batch.now,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
-    batch.new_series_in[study_pk] += 1
+def _series(
+    batch: Batch, s: SeriesSummary, study_pk: int, patient_pk: int, study_uid: str
+) -> tuple[int, int]:
+    """Find or create the series. Returns (pk, pk of the study it belongs to)."""
+    known = batch.lookup_series(s.series_uid)
+    if known is None:
+        row = batch.conn.execute(
+            select(SERIES.c.id, SERIES.c.study_pk).where(SERIES.c.series_uid == s.series_uid)
+        ).first()
+        known = None if row is None else (int(row.id), int(row.study_pk))
+    if known is not None:
+        batch.fresh.series[s.series_uid] = known
+        return known
+    values = {**attrs.asdict(s), "study_pk": study_pk, "created_at": batch.now}
+    pk = int(batch.conn.execute(insert(SERIES).values(**values)).inserted_primary_key[0])  # type: ignore[index]
+    batch.study_new_series[study_pk] += 1
+    batch.patient_n[(patient_pk, "num_series")] += 1
     batch.change("series_created", "SERIES", s.series_uid, study_uid)
-    return int(pk)
+    batch.fresh.series[s.series_uid] = (pk, study_pk)
+    return pk, study_pk
 
 
 def _instance_values(req: IndexRequest) -> dict[str, Any]:
@@ -144,116 +195,153 @@ def _instance_values(req: IndexRequest) -> dict[str, Any]:
     return values
 
 
-def _replace(batch: Batch, req: IndexRequest, existing: Any) -> IndexResult:
-    values = _instance_values(req)
-    batch.conn.execute(update(INSTANCE).where(INSTANCE.c.id == existing.id).values(**values))
-    batch.change(
-        "instance_replaced", "IMAGE", req.summary.instance.sop_uid, req.summary.study.study_uid
+def existing_instances(conn: Connection, requests: list[IndexRequest]) -> dict[str, Any]:
+    """One query for the whole batch: which SOP instances are already indexed."""
+    uids = [req.summary.instance.sop_uid for req in requests]
+    rows = conn.execute(
+        select(INSTANCE.c.id, INSTANCE.c.sop_uid, INSTANCE.c.file_path).where(
+            INSTANCE.c.sop_uid.in_(uids)
+        )
     )
-    old = existing.file_path if existing.file_path != req.path else None
-    return IndexResult(
-        outcome=StoreOutcome.REPLACED, path=req.path, superseded_path=old, seq=batch.last_seq
-    )
+    return {row.sop_uid: row for row in rows}
 
 
-def store(batch: Batch, req: IndexRequest) -> IndexResult:
-    """Index one instance (or settle it as a duplicate) within the batch's transaction."""
-    summary = req.summary
-    uid = summary.instance.sop_uid
-    existing = batch.conn.execute(
-        select(INSTANCE.c.id, INSTANCE.c.file_path).where(INSTANCE.c.sop_uid == uid)
-    ).first()
-    if existing is not None:
-        if req.replace:
-            return _replace(batch, req, existing)
-        other = req.path if req.path != existing.file_path else None
+def _detach(batch: Batch, instance_pk: int) -> None:
+    """Remove an instance row; its series, study and patient counts follow at `finish`."""
+    old = batch.conn.execute(
+        select(INSTANCE.c.series_pk, INSTANCE.c.file_size, SERIES.c.study_pk, STUDY.c.patient_pk)
+        .join(SERIES, SERIES.c.id == INSTANCE.c.series_pk)
+        .join(STUDY, STUDY.c.id == SERIES.c.study_pk)
+        .where(INSTANCE.c.id == instance_pk)
+    ).one()
+    batch.conn.execute(delete(REPAIR).where(REPAIR.c.instance_pk == instance_pk))
+    batch.conn.execute(delete(INSTANCE).where(INSTANCE.c.id == instance_pk))
+    batch.series_n[old.series_pk] -= 1
+    batch.study_n[old.study_pk] -= 1
+    batch.study_bytes[old.study_pk] -= old.file_size
+    batch.patient_n[(old.patient_pk, "num_instances")] -= 1
+    batch.emptied.add(old.series_pk)
+
+
+def store(batch: Batch, req: IndexRequest, existing: Any | None) -> IndexResult:
+    """Index one instance (or settle it as a duplicate) within the batch's transaction.
+    ``existing`` is the already-indexed row for its SOP Instance UID, if any. A replacement
+    takes the old row out and files the new one wherever its own UIDs say."""
+    if existing is None:
+        return _insert(batch, req, "instance_stored")
+    other = req.path if req.path != existing.file_path else None
+    # a duplicate, or the same SOP twice in one batch (the first one stands)
+    if not req.replace or existing.id is None:
         return IndexResult(
             outcome=StoreOutcome.DUPLICATE, path=existing.file_path, superseded_path=other
         )
+    _detach(batch, existing.id)
+    result = _insert(batch, req, "instance_replaced")
+    old = existing.file_path if existing.file_path != req.path else None
+    return attrs.evolve(result, outcome=StoreOutcome.REPLACED, superseded_path=old)
+
+
+def _insert(batch: Batch, req: IndexRequest, kind: str) -> IndexResult:
+    summary = req.summary
+    uid = summary.instance.sop_uid
     patient_pk, conflict = _patient(batch, summary.patient)
-    study_pk, moved = _study(batch, summary.study, patient_pk)
-    series_pk = _series(batch, summary.series, study_pk, summary.study.study_uid)
-    if conflict or moved:
+    study_pk, owner_pk = _study(batch, summary.study, patient_pk)
+    series_pk, series_study_pk = _series(
+        batch, summary.series, study_pk, owner_pk, summary.study.study_uid
+    )
+    # the instance joins the rows that already exist; a mismatch is kept and flagged
+    flagged = conflict or owner_pk != patient_pk or series_study_pk != study_pk
+    study_pk = series_study_pk
+    if flagged:
         log.warning(
-            "instance %s: patient %r demographics differ from the stored patient; kept and flagged",
+            "instance %s: patient %r differs from the patient already stored for "
+            "this study or ID; kept and flagged",
             uid,
             summary.patient.patient_id,
         )
-    pk = batch.conn.execute(
-        insert(INSTANCE).values(
-            **_instance_values(req),
-            series_pk=series_pk,
-            patient_conflict=conflict or moved,
-        )
-    ).inserted_primary_key[0]  # type: ignore[index]
-    for repair in summary.repairs:
+    values = {**_instance_values(req), "series_pk": series_pk, "patient_conflict": flagged}
+    if summary.repairs:
+        pk = batch.conn.execute(insert(INSTANCE).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         batch.conn.execute(
-            insert(REPAIR).values(
-                instance_pk=pk, keyword=repair.keyword, declared=repair.declared, used=repair.used
-            )
+            insert(REPAIR),
+            [
+                {"instance_pk": pk, "keyword": r.keyword, "declared": r.declared, "used": r.used}
+                for r in summary.repairs
+            ],
         )
-    batch.instances[("series", series_pk)] += 1
-    batch.instances[("study", study_pk)] += 1
-    batch.sizes[study_pk] += req.size
-    batch.change("instance_stored", "IMAGE", uid, summary.study.study_uid)
-    return IndexResult(
-        outcome=StoreOutcome.STORED,
-        path=req.path,
-        patient_conflict=conflict or moved,
-        seq=batch.last_seq,
-    )
+    else:
+        batch.instances.append(values)
+    batch.series_n[series_pk] += 1
+    batch.study_n[study_pk] += 1
+    batch.study_bytes[study_pk] += req.size
+    batch.patient_n[(owner_pk, "num_instances")] += 1
+    batch.change(kind, "IMAGE", uid, summary.study.study_uid)
+    return IndexResult(outcome=StoreOutcome.STORED, path=req.path, patient_conflict=flagged)
 
 
-def apply_counts(batch: Batch) -> None:
-    """Bring the materialised counts up to date for everything the batch touched."""
+def finish(batch: Batch) -> None:
+    """Write the batched rows and bring the materialised counts up to date; levels left
+    without instances (after a replacement moved one away) are removed."""
     conn = batch.conn
-    for (level, pk), n in batch.instances.items():
-        table = SERIES if level == "series" else STUDY
+    if batch.instances:
+        conn.execute(insert(INSTANCE), batch.instances)
+    if batch.changes:
+        conn.execute(insert(CHANGE), batch.changes)
+    for pk, n in batch.series_n.items():
         conn.execute(
-            update(table).where(table.c.id == pk).values(num_instances=table.c.num_instances + n)
+            update(SERIES).where(SERIES.c.id == pk).values(num_instances=SERIES.c.num_instances + n)
         )
-    for study_pk, size in batch.sizes.items():
+    emptied_studies = _prune_series(batch)
+    for pk in batch.study_n.keys() | batch.study_new_series.keys():
         conn.execute(
             update(STUDY)
-            .where(STUDY.c.id == study_pk)
+            .where(STUDY.c.id == pk)
             .values(
-                size_bytes=STUDY.c.size_bytes + size,
+                num_instances=STUDY.c.num_instances + batch.study_n[pk],
+                num_series=STUDY.c.num_series + batch.study_new_series[pk],
+                size_bytes=STUDY.c.size_bytes + batch.study_bytes[pk],
                 updated_at=batch.now,
-                num_series=STUDY.c.num_series + batch.new_series_in.get(study_pk, 0),
             )
         )
-    for study_pk in batch.new_series_in:
-        modalities = (
-            conn.execute(select(SERIES.c.modality).distinct().where(SERIES.c.study_pk == study_pk))
-            .scalars()
-            .all()
-        )
+    for pk in batch.study_new_series:
+        modalities = conn.execute(
+            select(SERIES.c.modality).distinct().where(SERIES.c.study_pk == pk)
+        ).scalars()
         joined = "\\".join(sorted(m for m in modalities if m))
-        conn.execute(update(STUDY).where(STUDY.c.id == study_pk).values(modalities=joined))
-    _patient_counts(batch)
+        conn.execute(update(STUDY).where(STUDY.c.id == pk).values(modalities=joined))
+    _prune_studies(batch, emptied_studies)
+    per_patient: dict[int, dict[str, Any]] = {}
+    for (pk, column), n in batch.patient_n.items():
+        per_patient.setdefault(pk, {})[column] = PATIENT.c[column] + n
+    for pk, values in per_patient.items():
+        conn.execute(update(PATIENT).where(PATIENT.c.id == pk).values(**values))
 
 
-def _patient_counts(batch: Batch) -> None:
-    """Patient counts are derived from their studies' materialised counts."""
-    touched = {pk for (level, pk) in batch.instances if level == "study"}
-    if not touched:
+def _prune_series(batch: Batch) -> set[int]:
+    """Delete series a replacement left empty; returns the studies that lost one."""
+    if not batch.emptied:
+        return set()
+    rows = batch.conn.execute(
+        select(SERIES.c.id, SERIES.c.study_pk, STUDY.c.patient_pk)
+        .join(STUDY, STUDY.c.id == SERIES.c.study_pk)
+        .where(SERIES.c.id.in_(batch.emptied), SERIES.c.num_instances <= 0)
+    ).all()
+    for row in rows:
+        batch.conn.execute(delete(SERIES).where(SERIES.c.id == row.id))
+        batch.study_new_series[row.study_pk] -= 1
+        batch.patient_n[(row.patient_pk, "num_series")] -= 1
+        batch.invalidate = True
+    return {row.study_pk for row in rows}
+
+
+def _prune_studies(batch: Batch, studies: set[int]) -> None:
+    if not studies:
         return
-    conn = batch.conn
-    patients = (
-        conn.execute(select(STUDY.c.patient_pk).distinct().where(STUDY.c.id.in_(touched)))
-        .scalars()
-        .all()
-    )
-    for patient_pk in patients:
-        totals = conn.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(STUDY.c.num_series), 0),
-                func.coalesce(func.sum(STUDY.c.num_instances), 0),
-            ).where(STUDY.c.patient_pk == patient_pk)
-        ).one()
-        conn.execute(
-            update(PATIENT)
-            .where(PATIENT.c.id == patient_pk)
-            .values(num_studies=totals[0], num_series=totals[1], num_instances=totals[2])
+    rows = batch.conn.execute(
+        select(STUDY.c.id, STUDY.c.patient_pk).where(
+            STUDY.c.id.in_(studies), STUDY.c.num_instances <= 0
         )
+    ).all()
+    for row in rows:
+        batch.conn.execute(delete(STUDY).where(STUDY.c.id == row.id))
+        batch.patient_n[(row.patient_pk, "num_studies")] -= 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 from pydicom.charset import (
@@ -55,11 +55,17 @@ class Decoded:
     declared: str  # the declared 0008,0005 value joined with "\\" ("" when absent)
 
 
-def parse_declared(raw: bytes | str | None) -> tuple[str, ...]:
-    """(0008,0005) raw value → defined terms; b"\\ISO 2022 IR 87" → ("", "ISO 2022 IR 87")."""
+def parse_declared(raw: bytes | str | Iterable[str] | None) -> tuple[str, ...]:
+    """(0008,0005) raw value → defined terms; b"\\ISO 2022 IR 87" → ("", "ISO 2022 IR 87").
+    Also takes the value pydicom already converted (a str or a MultiValue of str)."""
     if raw is None:
         return ()
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    if isinstance(raw, bytes):
+        text = raw.decode("latin-1")
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        text = "\\".join(str(term) for term in raw)
     terms = [term.strip(" \x00\t\r\n") for term in text.split("\\")]
     while terms and not terms[-1]:
         terms.pop()

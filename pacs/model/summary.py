@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 from pydicom.datadict import tag_for_keyword
 from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
 
 from pacs.errors import MissingAttribute
 from pacs.messages import (
@@ -94,25 +95,29 @@ class _Reader:
     fallbacks: Sequence[str]
     repairs: list[CharsetRepair] = attrs.field(factory=list)
 
-    def raw(self, keyword: str) -> bytes | None:
+    def raw(self, keyword: str) -> bytes | str | None:
+        """The element's bytes while still raw; text when pydicom already converted it."""
         elem = self.ds.get_item(_tag(keyword))
         if elem is None or elem.value is None:
             return None
         value = elem.value
         if isinstance(value, bytes):
             return value
-        if isinstance(value, list | tuple):
-            return "\\".join(str(v) for v in value).encode("utf-8")
-        return str(value).encode("utf-8")
+        if isinstance(value, list | tuple | MultiValue):
+            return "\\".join(str(v) for v in value)
+        return str(value)
 
     def text(self, keyword: str, vr: str) -> str:
+        """Unicode text; NULs (which some databases refuse) and padding removed."""
         raw = self.raw(keyword)
         if not raw:
             return ""
+        if isinstance(raw, str):
+            return _clean(raw)
         if vr not in TEXT_VRS:
-            return raw.decode("ascii", "replace").strip(" \x00")
+            return _clean(raw.decode("ascii", "replace"))
         decoded = decode_value(raw, self.declared, vr=vr, fallbacks=self.fallbacks)
-        text = decoded.text.strip(" \x00")
+        text = _clean(decoded.text)
         if decoded.repaired:
             self.repairs.append(
                 CharsetRepair(
@@ -134,6 +139,10 @@ class _Reader:
         if vr == "CS":
             return "\\".join(split_multi(text))
         return text
+
+
+def _clean(text: str) -> str:
+    return text.replace("\x00", " ").strip(" ")
 
 
 def _tag(keyword: str) -> int:
@@ -167,7 +176,8 @@ def summarize(
 
     ``sop_class_uid``/``sop_instance_uid`` come from the C-STORE command and stand in when the
     dataset lacks them. Raises MissingAttribute when a level UID is absent."""
-    declared = parse_declared(_raw_charset(ds))
+    elem = ds.get_item(0x00080005)
+    declared = parse_declared(None if elem is None else elem.value)
     reader = _Reader(ds, declared, fallbacks)
     missing = [kw for kw in REQUIRED if not reader.text(kw, "UI")]
     if missing == ["SOPInstanceUID"] and sop_instance_uid:
@@ -188,13 +198,3 @@ def summarize(
         charset="\\".join(declared),
         repairs=tuple(reader.repairs),
     )
-
-
-def _raw_charset(ds: Dataset) -> bytes | str | None:
-    elem = ds.get_item(0x00080005)
-    if elem is None:
-        return None
-    value = elem.value
-    if isinstance(value, list | tuple):
-        return "\\".join(str(v) for v in value)
-    return value  # type: ignore[no-any-return]

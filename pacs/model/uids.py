@@ -11,7 +11,7 @@ SAFE_TOKEN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 def is_valid_uid(value: str | None) -> bool:
     """A UID as PS3.5 9.1 shapes it: digit groups separated by dots, at most 64 characters."""
-    return bool(value) and len(value or "") <= 64 and bool(UID_RE.match(value or ""))
+    return bool(value) and len(value or "") <= 64 and bool(UID_RE.fullmatch(value or ""))
 
 
 def hashed(value: str) -> str:
@@ -26,4 +26,4 @@ def path_token_for_uid(value: str) -> str:
 
 def path_token(value: str) -> str:
     """Any other value (PatientID, Modality): kept only when plainly safe, else hashed."""
-    return value if SAFE_TOKEN_RE.match(value) else hashed(value)
+    return value if SAFE_TOKEN_RE.fullmatch(value) else hashed(value)

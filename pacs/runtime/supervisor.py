@@ -7,7 +7,6 @@ within ``window`` seconds: then the failure propagates and stops the server loud
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,7 +37,7 @@ class _Budget:
         self.failures: deque[float] = deque()
 
     def __call__(self, state: tenacity.RetryCallState) -> bool:
-        now = time.monotonic()
+        now = trio.current_time()
         self.failures.append(now)
         while self.failures and now - self.failures[0] > self.spec.window:
             self.failures.popleft()

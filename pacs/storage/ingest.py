@@ -8,7 +8,7 @@ from pathlib import Path
 
 import attrs
 
-from pacs.messages import DatasetSummary, IndexRequest, Source
+from pacs.messages import DatasetSummary, IndexRequest, PlacedFile, Source
 from pacs.model.summary import summarize
 from pacs.storage.dicomfile import read_header
 from pacs.storage.layout import Layout
@@ -44,19 +44,13 @@ def layout_path(layout: Layout, summary: DatasetSummary) -> str:
 
 
 def index_request(
-    parsed: Parsed,
-    rel: str,
-    size: int,
-    *,
-    source: Source,
-    calling_ae: str = "",
-    replace: bool = False,
+    placed: PlacedFile, *, source: Source, calling_ae: str = "", replace: bool = False
 ) -> IndexRequest:
     return IndexRequest(
-        summary=parsed.summary,
-        path=rel,
-        size=size,
-        transfer_syntax=parsed.transfer_syntax,
+        summary=placed.summary,
+        path=placed.rel,
+        size=placed.size,
+        transfer_syntax=placed.transfer_syntax,
         calling_ae=calling_ae,
         received_at=dt.datetime.now(dt.UTC),
         source=source,

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from pacs.errors import PacsError
 from pacs.index import catalog
 from pacs.index.indexer import IndexOutbox
-from pacs.messages import IndexResult, Source
+from pacs.messages import IndexResult, PlacedFile, Source
 from pacs.runtime import rpc
 from pacs.runtime.limits import Limits
 from pacs.storage import ingest
@@ -47,14 +47,20 @@ class FileIndexer:
     limits: Limits
     timeout: float = 60.0
 
-    def _parse(self, rel: str) -> tuple[ingest.Parsed, int]:
+    def _parse(self, rel: str) -> PlacedFile:
         path = self.area.absolute(rel)
-        return ingest.parse_file(path, self.fallbacks), path.stat().st_size
+        parsed = ingest.parse_file(path, self.fallbacks)
+        return PlacedFile(
+            summary=parsed.summary,
+            transfer_syntax=parsed.transfer_syntax,
+            rel=rel,
+            size=path.stat().st_size,
+        )
 
     async def index_file(self, rel: str, *, source: Source = Source.SWEEP) -> IndexResult:
         """Index the file at ``rel``; raises PacsError when it is not a readable instance."""
-        parsed, size = await trio.to_thread.run_sync(self._parse, rel, limiter=self.limits.disk)
-        req = ingest.index_request(parsed, rel, size, source=source)
+        placed = await trio.to_thread.run_sync(self._parse, rel, limiter=self.limits.disk)
+        req = ingest.index_request(placed, source=source)
         result: IndexResult = await rpc.call(self.index, req, timeout=self.timeout, what="indexer")
         return result
 

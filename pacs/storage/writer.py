@@ -15,7 +15,14 @@ import trio
 
 from pacs.errors import DuplicateRejected, PacsError, StorageFailure
 from pacs.index.indexer import IndexOutbox
-from pacs.messages import IndexResult, Source, StoreOutcome, StoreRequest, StoreResult
+from pacs.messages import (
+    IndexResult,
+    PlacedFile,
+    Source,
+    StoreOutcome,
+    StoreRequest,
+    StoreResult,
+)
 from pacs.runtime import rpc
 from pacs.runtime.limits import Limits
 from pacs.settings import CharsetSettings, StorageSettings
@@ -31,13 +38,6 @@ StoreOutbox = trio.MemorySendChannel[rpc.Envelope[StoreRequest, StoreResult]]
 
 
 @attrs.frozen(kw_only=True)
-class _Placed:
-    parsed: ingest.Parsed
-    rel: str
-    size: int
-
-
-@attrs.frozen(kw_only=True)
 class Writer:
     area: StorageArea
     layout: Layout
@@ -47,8 +47,17 @@ class Writer:
     limits: Limits
     timeout: float
 
-    def _place(self, req: StoreRequest) -> _Placed:
-        """Thread-only: parse, optionally rewrite, and place the file durably."""
+    def place(self, req: StoreRequest) -> PlacedFile:
+        """Thread-only: parse the header, optionally rewrite, and place the file durably.
+        On failure a consumed source is removed (it was never acknowledged)."""
+        try:
+            return self._place(req)
+        except PacsError:
+            if req.consume:
+                self.area.discard(req.path)
+            raise
+
+    def _place(self, req: StoreRequest) -> PlacedFile:
         parsed = ingest.parse_file(
             req.path,
             self.charset.fallback,
@@ -65,19 +74,20 @@ class Writer:
         size, _existed = self.area.place(
             src, rel, consume=consume, overwrite=self.storage.duplicates == "replace"
         )
-        return _Placed(parsed=parsed, rel=rel, size=size)
+        return PlacedFile(
+            summary=parsed.summary, transfer_syntax=parsed.transfer_syntax, rel=rel, size=size
+        )
 
     async def store(self, req: StoreRequest) -> StoreResult:
-        try:
-            placed = await trio.to_thread.run_sync(self._place, req, limiter=self.limits.disk)
-        except PacsError:
-            if req.consume:
-                await trio.to_thread.run_sync(self.area.discard, req.path)
-            raise
+        if req.placed is not None:
+            return await self.commit(req, req.placed)
+        placed = await trio.to_thread.run_sync(self.place, req, limiter=self.limits.disk)
+        return await self.commit(req, placed)
+
+    async def commit(self, req: StoreRequest, placed: PlacedFile) -> StoreResult:
+        """Index a placed file, settle duplicates, and answer."""
         index_req = ingest.index_request(
-            placed.parsed,
-            placed.rel,
-            placed.size,
+            placed,
             source=req.source,
             calling_ae=req.calling_ae,
             replace=self.storage.duplicates == "replace",
@@ -86,7 +96,7 @@ class Writer:
             self.index, index_req, timeout=self.timeout, what="indexer"
         )
         await self._settle(result)
-        uid = placed.parsed.summary.instance.sop_uid
+        uid = placed.summary.instance.sop_uid
         self._log(req, result, placed)
         if result.outcome is StoreOutcome.DUPLICATE and self.storage.duplicates == "reject":
             raise DuplicateRejected(f"duplicate SOP instance {uid} rejected")
@@ -94,7 +104,7 @@ class Writer:
             outcome=result.outcome,
             sop_instance_uid=uid,
             path=self.area.absolute(result.path),
-            repairs=len(placed.parsed.summary.repairs),
+            repairs=len(placed.summary.repairs),
         )
 
     async def _settle(self, result: IndexResult) -> None:
@@ -104,8 +114,8 @@ class Writer:
                 self.area.remove, result.superseded_path, limiter=self.limits.disk
             )
 
-    def _log(self, req: StoreRequest, result: IndexResult, placed: _Placed) -> None:
-        summary = placed.parsed.summary
+    def _log(self, req: StoreRequest, result: IndexResult, placed: PlacedFile) -> None:
+        summary = placed.summary
         for repair in summary.repairs:
             log.info(
                 "charset repair: %s %s declared %r decoded as %s: %r",
@@ -120,7 +130,7 @@ class Writer:
             result.outcome,
             summary.instance.sop_uid,
             req.calling_ae or req.source,
-            placed.parsed.transfer_syntax,
+            placed.transfer_syntax,
             result.path,
         )
 
