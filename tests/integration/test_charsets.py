@@ -22,10 +22,12 @@ def _ksc(text: str) -> bytes:
     return ESC_KSC + text.encode("euc_kr")
 
 
-JAPANESE = b"Yamada^Tarou=" + _jis("山田") + b"^" + _jis("太郎") + b"=" + _jis("やまだ") + b"^" + _jis(
-    "たろう"
+JAPANESE = b"=".join(
+    [b"Yamada^Tarou", _jis("山田") + b"^" + _jis("太郎"), _jis("やまだ") + b"^" + _jis("たろう")]
 )
-KOREAN = b"Hong^Gildong=" + _ksc("洪") + b"^" + _ksc("吉洞") + b"=" + _ksc("홍") + b"^" + _ksc("길동")
+KOREAN = b"=".join(
+    [b"Hong^Gildong", _ksc("洪") + b"^" + _ksc("吉洞"), _ksc("홍") + b"^" + _ksc("길동")]
+)
 
 # patient id -> (declared 0008,0005 or None, raw PatientName bytes, expected Unicode, repaired)
 CASES: dict[str, tuple[str | None, bytes, str, bool]] = {
@@ -63,10 +65,11 @@ def _rows(server: Server) -> dict[str, tuple[str, str, int]]:
 
 def test_names_survive_store_and_index(server: Server, tmp_path: Path) -> None:
     sources = _write_cases(tmp_path / "in")
-    dcmtk("storescu", "-aec", "PACS", "+sd", "127.0.0.1", str(server.dicom_port),
-          str(tmp_path / "in"))
+    dcmtk(
+        "storescu", "-aec", "PACS", "+sd", "127.0.0.1", str(server.dicom_port), str(tmp_path / "in")
+    )
     rows = _rows(server)
-    for pid, (_, raw, expected, repaired) in CASES.items():
+    for pid, (_, _raw, expected, repaired) in CASES.items():
         name, norm, was_repaired = rows[pid]
         assert name == expected, pid
         assert bool(was_repaired) is repaired, pid

@@ -51,7 +51,7 @@ def test_import_files_folders_and_zip(make_server: object, tmp_path: Path) -> No
     assert "imported: 8 stored, 0 duplicates, 1 failed, 2 skipped" in out, out
     assert "broken.dcm" in out
     assert len(srv.files()) == 8
-    assert all(p.exists() for p in plain + [single])  # imports copy; sources stay
+    assert all(p.exists() for p in [*plain, single])  # imports copy; sources stay
     assert _count(
         srv.home / "index.db", "SELECT count(*), count(DISTINCT source) FROM instance"
     ) == [(8, 1)]
