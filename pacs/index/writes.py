@@ -85,12 +85,6 @@ class Batch:
             {"kind": kind, "level": level, "uid": uid, "study_uid": study_uid, "at": self.now}
         )
 
-    def lookup_series(self, uid: str) -> tuple[int, int] | None:
-        return self.cache.series.get(uid) or self.fresh.series.get(uid)
-
-    def lookup_study(self, uid: str) -> tuple[int, int] | None:
-        return self.cache.studies.get(uid) or self.fresh.studies.get(uid)
-
     def lookup_patient(self, key: PatientKey) -> tuple[int, tuple[Any, ...]] | None:
         return self.cache.patients.get(key) or self.fresh.patients.get(key)
 
@@ -116,7 +110,7 @@ def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
     )
     if row is None:
         values = {**attrs.asdict(p), "name_norm": normalize_pn(p.name), "created_at": batch.now}
-        pk = int(batch.conn.execute(insert(PATIENT).values(**values)).inserted_primary_key[0])  # type: ignore[index]
+        pk = _created(batch, PATIENT, values)
         batch.change("patient_created", "PATIENT", p.patient_id, "")
         batch.fresh.patients[key] = (pk, _demographics(p))
         return pk, False
@@ -132,52 +126,73 @@ def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
     return int(row["id"]), conflict
 
 
-def _study(batch: Batch, s: StudySummary, patient_pk: int) -> tuple[int, int]:
-    """Find or create the study. Returns (pk, pk of the patient it belongs to)."""
-    known = batch.lookup_study(s.study_uid)
+def _known(
+    batch: Batch,
+    cached: dict[str, tuple[int, int]],
+    *,
+    table: Table,
+    uid_col: str,
+    parent: str,
+    uid: str,
+) -> tuple[int, int] | None:
+    """(pk, parent pk) of a study or series, from the cache or the table; remembered."""
+    known = cached.get(uid)
     if known is None:
         row = batch.conn.execute(
-            select(STUDY.c.id, STUDY.c.patient_pk).where(STUDY.c.study_uid == s.study_uid)
+            select(table.c.id, table.c[parent]).where(table.c[uid_col] == uid)
         ).first()
-        known = None if row is None else (int(row.id), int(row.patient_pk))
-    if known is not None:
-        batch.fresh.studies[s.study_uid] = known
-        return known
-    values = attrs.asdict(s)
-    values.update(
-        description_norm=normalize_pn(s.description),
-        referring_physician_norm=normalize_pn(s.referring_physician),
-        patient_pk=patient_pk,
-        created_at=batch.now,
-        updated_at=batch.now,
+        known = None if row is None else (int(row[0]), int(row[1]))
+    return known
+
+
+def _created(batch: Batch, table: Table, values: dict[str, Any]) -> int:
+    return int(batch.conn.execute(insert(table).values(**values)).inserted_primary_key[0])  # type: ignore[index]
+
+
+def _study(batch: Batch, s: StudySummary, patient_pk: int) -> tuple[int, int]:
+    """Find or create the study. Returns (pk, pk of the patient it belongs to)."""
+    uid = s.study_uid
+    known = batch.fresh.studies.get(uid) or _known(
+        batch, batch.cache.studies, table=STUDY, uid_col="study_uid", parent="patient_pk", uid=uid
     )
-    pk = int(batch.conn.execute(insert(STUDY).values(**values)).inserted_primary_key[0])  # type: ignore[index]
-    batch.patient_n[(patient_pk, "num_studies")] += 1
-    batch.change("study_created", "STUDY", s.study_uid, s.study_uid)
-    batch.fresh.studies[s.study_uid] = (pk, patient_pk)
-    return pk, patient_pk
+    if known is None:
+        known = (
+            _created(
+                batch,
+                STUDY,
+                {
+                    **attrs.asdict(s),
+                    "description_norm": normalize_pn(s.description),
+                    "referring_physician_norm": normalize_pn(s.referring_physician),
+                    "patient_pk": patient_pk,
+                    "created_at": batch.now,
+                    "updated_at": batch.now,
+                },
+            ),
+            patient_pk,
+        )
+        batch.patient_n[(patient_pk, "num_studies")] += 1
+        batch.change("study_created", "STUDY", uid, uid)
+    batch.fresh.studies[uid] = known
+    return known
 
 
 def _series(
     batch: Batch, s: SeriesSummary, study_pk: int, patient_pk: int, study_uid: str
 ) -> tuple[int, int]:
     """Find or create the series. Returns (pk, pk of the study it belongs to)."""
-    known = batch.lookup_series(s.series_uid)
+    uid = s.series_uid
+    known = batch.fresh.series.get(uid) or _known(
+        batch, batch.cache.series, table=SERIES, uid_col="series_uid", parent="study_pk", uid=uid
+    )
     if known is None:
-        row = batch.conn.execute(
-            select(SERIES.c.id, SERIES.c.study_pk).where(SERIES.c.series_uid == s.series_uid)
-        ).first()
-        known = None if row is None else (int(row.id), int(row.study_pk))
-    if known is not None:
-        batch.fresh.series[s.series_uid] = known
-        return known
-    values = {**attrs.asdict(s), "study_pk": study_pk, "created_at": batch.now}
-    pk = int(batch.conn.execute(insert(SERIES).values(**values)).inserted_primary_key[0])  # type: ignore[index]
-    batch.study_new_series[study_pk] += 1
-    batch.patient_n[(patient_pk, "num_series")] += 1
-    batch.change("series_created", "SERIES", s.series_uid, study_uid)
-    batch.fresh.series[s.series_uid] = (pk, study_pk)
-    return pk, study_pk
+        values = {**attrs.asdict(s), "study_pk": study_pk, "created_at": batch.now}
+        known = _created(batch, SERIES, values), study_pk
+        batch.study_new_series[study_pk] += 1
+        batch.patient_n[(patient_pk, "num_series")] += 1
+        batch.change("series_created", "SERIES", uid, study_uid)
+    batch.fresh.series[uid] = known
+    return known
 
 
 def _instance_values(req: IndexRequest) -> dict[str, Any]:
