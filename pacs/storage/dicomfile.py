@@ -16,6 +16,8 @@ from pydicom.errors import InvalidDicomError
 
 from pacs.errors import InvalidDataset
 
+UNDEFINED = 0xFFFFFFFF
+DEFLATED = "1.2.840.10008.1.2.1.99"
 PIXEL_TAGS = {(0x7FE0, 0x0010), (0x7FE0, 0x0008), (0x7FE0, 0x0009)}
 LONG_VRS = {
     b"OB",
@@ -40,7 +42,9 @@ def read_header(path: Path) -> Dataset:
     try:
         with open(path, "rb") as fp:
             ds = dcmread(fp, stop_before_pixels=True, defer_size=1 << 16)
-            _check_pixel_length(fp, ds, size)
+            if ds.file_meta.get("TransferSyntaxUID") != DEFLATED:  # offsets are inflated ones
+                _check_elements(ds, size, at_pixels=fp.tell() < size)
+                _check_pixel_length(fp, ds, size)
     except InvalidDicomError as exc:
         raise InvalidDataset(f"not a DICOM file: {exc}") from exc
     except InvalidDataset:
@@ -62,14 +66,34 @@ def read_header(path: Path) -> Dataset:
     return ds
 
 
+def _check_elements(ds: Dataset, size: int, *, at_pixels: bool) -> None:
+    """Every element must end inside the file; without pixel data the last one must end where
+    the file ends (pydicom stops quietly at a cut value or a partial element header)."""
+    last_end = 0
+    undefined_last = False
+    for tag in ds.keys():  # noqa: SIM118 (iterating a Dataset would convert each element)
+        elem = ds.get_item(tag)
+        tell, length = getattr(elem, "value_tell", None), getattr(elem, "length", None)
+        if tell is None or length is None:
+            continue
+        if length == UNDEFINED:
+            undefined_last = True
+            continue
+        if tell + length > size:
+            raise InvalidDataset(
+                f"truncated: element {tag} claims {length} bytes, file holds {size - tell}"
+            )
+        last_end, undefined_last = max(last_end, tell + length), False
+    if not at_pixels and not undefined_last and last_end and last_end != size:
+        raise InvalidDataset(f"dataset ends inside an element header ({size - last_end} bytes)")
+
+
 def _check_pixel_length(fp: BinaryIO, ds: Dataset, size: int) -> None:
     """After stop_before_pixels the file sits at the pixel element's tag: compare its declared
     length with what is really there."""
     here = fp.tell()
     if here >= size:
         return
-    if ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1.99":
-        return  # deflated: offsets are in the compressed stream
     little = ds.original_encoding[1] if ds.original_encoding[1] is not None else True
     implicit = ds.original_encoding[0] if ds.original_encoding[0] is not None else False
     head = fp.read(12)

@@ -24,8 +24,12 @@ def parse_file(
     path: Path, fallbacks: Sequence[str], *, sop_class_uid: str = "", sop_instance_uid: str = ""
 ) -> Parsed:
     ds = read_header(path)
+    meta = ds.file_meta  # pynetdicom writes the command's UIDs here
     summary = summarize(
-        ds, fallbacks=fallbacks, sop_class_uid=sop_class_uid, sop_instance_uid=sop_instance_uid
+        ds,
+        fallbacks=fallbacks,
+        sop_class_uid=sop_class_uid or str(meta.get("MediaStorageSOPClassUID", "")),
+        sop_instance_uid=sop_instance_uid or str(meta.get("MediaStorageSOPInstanceUID", "")),
     )
     return Parsed(summary=summary, transfer_syntax=str(ds.file_meta.TransferSyntaxUID))
 

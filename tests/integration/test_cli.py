@@ -108,7 +108,7 @@ def test_startup_sweep_indexes_orphans_and_reports_missing(server: Server, tmp_p
     (server.storage / ".spool" / "tmpleft.dcm").write_bytes(b"partial")
     server.start()
     for _ in range(100):
-        if "startup sweep:" in server.log_text:
+        if server.log_text.count("startup sweep:") == 2:  # the restart's sweep is done
             break
         time.sleep(0.1)
     rows = _count(db, f"SELECT count(*) FROM instance WHERE sop_uid = '{orphan}'")
