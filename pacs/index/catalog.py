@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, func, select
 
-from pacs.index.writes import INSTANCE, PATIENT, SERIES, STUDY
+from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
 
 
 def known_paths(engine: Engine, paths: Iterable[str]) -> set[str]:

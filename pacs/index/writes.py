@@ -12,9 +12,25 @@ from collections import Counter
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Select, Table, delete, insert, select, update
 
-from pacs.index import schema
+from pacs.index.statements import (
+    ADD_CHANGES,
+    ADD_INSTANCES,
+    ADD_REPAIRS,
+    COUNT_PATIENT,
+    COUNT_SERIES,
+    COUNT_STUDY,
+    EXISTING,
+    FIND_SERIES,
+    FIND_STUDY,
+    INSTANCE,
+    PATIENT,
+    REPAIR,
+    SERIES,
+    STUDY,
+    STUDY_MODALITIES,
+)
 from pacs.messages import (
     IndexRequest,
     IndexResult,
@@ -27,12 +43,6 @@ from pacs.model.normalize import normalize_pn
 
 log = logging.getLogger("pacs.index")
 
-PATIENT: Table = schema.Patient.__table__  # type: ignore[attr-defined]
-STUDY: Table = schema.Study.__table__  # type: ignore[attr-defined]
-SERIES: Table = schema.Series.__table__  # type: ignore[attr-defined]
-INSTANCE: Table = schema.Instance.__table__  # type: ignore[attr-defined]
-CHANGE: Table = schema.Change.__table__  # type: ignore[attr-defined]
-REPAIR: Table = schema.CharsetRepairRow.__table__  # type: ignore[attr-defined]
 
 DEMOGRAPHICS = ("name", "birth_date", "sex")
 CACHE_LIMIT = 200_000
@@ -127,20 +137,12 @@ def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
 
 
 def _known(
-    batch: Batch,
-    cached: dict[str, tuple[int, int]],
-    *,
-    table: Table,
-    uid_col: str,
-    parent: str,
-    uid: str,
+    batch: Batch, cached: dict[str, tuple[int, int]], find: Select[Any], uid: str
 ) -> tuple[int, int] | None:
-    """(pk, parent pk) of a study or series, from the cache or the table; remembered."""
+    """(pk, parent pk) of a study or series, from the cache or the table."""
     known = cached.get(uid)
     if known is None:
-        row = batch.conn.execute(
-            select(table.c.id, table.c[parent]).where(table.c[uid_col] == uid)
-        ).first()
+        row = batch.conn.execute(find, {"uid": uid}).first()
         known = None if row is None else (int(row[0]), int(row[1]))
     return known
 
@@ -152,9 +154,7 @@ def _created(batch: Batch, table: Table, values: dict[str, Any]) -> int:
 def _study(batch: Batch, s: StudySummary, patient_pk: int) -> tuple[int, int]:
     """Find or create the study. Returns (pk, pk of the patient it belongs to)."""
     uid = s.study_uid
-    known = batch.fresh.studies.get(uid) or _known(
-        batch, batch.cache.studies, table=STUDY, uid_col="study_uid", parent="patient_pk", uid=uid
-    )
+    known = batch.fresh.studies.get(uid) or _known(batch, batch.cache.studies, FIND_STUDY, uid)
     if known is None:
         known = (
             _created(
@@ -182,9 +182,7 @@ def _series(
 ) -> tuple[int, int]:
     """Find or create the series. Returns (pk, pk of the study it belongs to)."""
     uid = s.series_uid
-    known = batch.fresh.series.get(uid) or _known(
-        batch, batch.cache.series, table=SERIES, uid_col="series_uid", parent="study_pk", uid=uid
-    )
+    known = batch.fresh.series.get(uid) or _known(batch, batch.cache.series, FIND_SERIES, uid)
     if known is None:
         values = {**attrs.asdict(s), "study_pk": study_pk, "created_at": batch.now}
         known = _created(batch, SERIES, values), study_pk
@@ -213,11 +211,7 @@ def _instance_values(req: IndexRequest) -> dict[str, Any]:
 def existing_instances(conn: Connection, requests: list[IndexRequest]) -> dict[str, Any]:
     """One query for the whole batch: which SOP instances are already indexed."""
     uids = [req.summary.instance.sop_uid for req in requests]
-    rows = conn.execute(
-        select(INSTANCE.c.id, INSTANCE.c.sop_uid, INSTANCE.c.file_path).where(
-            INSTANCE.c.sop_uid.in_(uids)
-        )
-    )
+    rows = conn.execute(EXISTING, {"uids": uids})
     return {row.sop_uid: row for row in rows}
 
 
@@ -278,7 +272,7 @@ def _insert(batch: Batch, req: IndexRequest, kind: str) -> IndexResult:
     if summary.repairs:
         pk = batch.conn.execute(insert(INSTANCE).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         batch.conn.execute(
-            insert(REPAIR),
+            ADD_REPAIRS,
             [
                 {"instance_pk": pk, "keyword": r.keyword, "declared": r.declared, "used": r.used}
                 for r in summary.repairs
@@ -299,37 +293,38 @@ def finish(batch: Batch) -> None:
     without instances (after a replacement moved one away) are removed."""
     conn = batch.conn
     if batch.instances:
-        conn.execute(insert(INSTANCE), batch.instances)
+        conn.execute(ADD_INSTANCES, batch.instances)
     if batch.changes:
-        conn.execute(insert(CHANGE), batch.changes)
+        conn.execute(ADD_CHANGES, batch.changes)
     for pk, n in batch.series_n.items():
-        conn.execute(
-            update(SERIES).where(SERIES.c.id == pk).values(num_instances=SERIES.c.num_instances + n)
-        )
+        conn.execute(COUNT_SERIES, {"pk_": pk, "d_instances": n})
     emptied_studies = _prune_series(batch)
     for pk in batch.study_n.keys() | batch.study_new_series.keys():
         conn.execute(
-            update(STUDY)
-            .where(STUDY.c.id == pk)
-            .values(
-                num_instances=STUDY.c.num_instances + batch.study_n[pk],
-                num_series=STUDY.c.num_series + batch.study_new_series[pk],
-                size_bytes=STUDY.c.size_bytes + batch.study_bytes[pk],
-                updated_at=batch.now,
-            )
+            COUNT_STUDY,
+            {
+                "pk_": pk,
+                "d_instances": batch.study_n[pk],
+                "d_series": batch.study_new_series[pk],
+                "d_bytes": batch.study_bytes[pk],
+                "now": batch.now,
+            },
         )
     for pk in batch.study_new_series:
-        modalities = conn.execute(
-            select(SERIES.c.modality).distinct().where(SERIES.c.study_pk == pk)
-        ).scalars()
+        modalities = conn.execute(STUDY_MODALITIES, {"pk_": pk}).scalars()
         joined = "\\".join(sorted(m for m in modalities if m))
         conn.execute(update(STUDY).where(STUDY.c.id == pk).values(modalities=joined))
     _prune_studies(batch, emptied_studies)
-    per_patient: dict[int, dict[str, Any]] = {}
-    for (pk, column), n in batch.patient_n.items():
-        per_patient.setdefault(pk, {})[column] = PATIENT.c[column] + n
-    for pk, values in per_patient.items():
-        conn.execute(update(PATIENT).where(PATIENT.c.id == pk).values(**values))
+    for pk in {pk for pk, _ in batch.patient_n}:
+        conn.execute(
+            COUNT_PATIENT,
+            {
+                "pk_": pk,
+                "d_studies": batch.patient_n[(pk, "num_studies")],
+                "d_series": batch.patient_n[(pk, "num_series")],
+                "d_instances": batch.patient_n[(pk, "num_instances")],
+            },
+        )
 
 
 def _prune_series(batch: Batch) -> set[int]:

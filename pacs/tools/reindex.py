@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from pacs.app import start_core
 from pacs.errors import PacsError
-from pacs.index.writes import CHANGE, INSTANCE, PATIENT, REPAIR, SERIES, STUDY
+from pacs.index.statements import CHANGE, INSTANCE, PATIENT, REPAIR, SERIES, STUDY
 from pacs.runtime.limits import Limits
 from pacs.settings import Settings
 from pacs.storage.sweeper import FileIndexer

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, Table, select
 
 from pacs.app import Core, start_core
 from pacs.errors import DuplicateRejected, InvalidDataset, MissingAttribute
-from pacs.index.writes import CHANGE, INSTANCE, PATIENT, REPAIR, SERIES, STUDY
+from pacs.index.statements import CHANGE, INSTANCE, PATIENT, REPAIR, SERIES, STUDY
 from pacs.messages import Source, StoreOutcome, StoreRequest, StoreResult
 from pacs.runtime import rpc
 from pacs.runtime.limits import Limits
