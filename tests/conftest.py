@@ -119,10 +119,10 @@ def _toml(value: object) -> str:
 def make_server(tmp_path: Path) -> Iterator[object]:
     servers: list[Server] = []
 
-    def factory(**sections: dict[str, object]) -> Server:
+    def factory(db_url: str | None = None, **sections: dict[str, object]) -> Server:
         home = tmp_path / f"srv{len(servers)}"
         home.mkdir()
-        server = Server(home, **sections)
+        server = Server(home, db_url, **sections)
         servers.append(server)
         return server
 
