@@ -10,13 +10,14 @@ from __future__ import annotations
 import functools
 import logging
 import signal
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import attrs
 import trio
 from sqlalchemy import Engine
 
-from pacs.dicom import listener
+from pacs.dicom import listener, pool
 from pacs.http import server as http_server
 from pacs.http.app import Health
 from pacs.index import indexer
@@ -31,6 +32,7 @@ from pacs.storage.layout import compile_layout
 log = logging.getLogger("pacs.app")
 
 STORE_QUEUE = 64
+T = TypeVar("T")
 
 
 @attrs.frozen(kw_only=True)
@@ -97,19 +99,45 @@ async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) 
     )
 
 
-def _health(core: Core, dicom_server: Any, dicom_port: int) -> Health:
+def _health(core: Core, port: int, associations: Callable[[], int]) -> Health:
     def depth(channel: Any) -> int:
         return int(channel.statistics().current_buffer_used)
 
     return Health(
         queues={"store": lambda: depth(core.store), "index": lambda: depth(core.index)},
-        gauges={
-            "dicom": lambda: {
-                "port": dicom_port,
-                "associations": len(dicom_server.active_associations),
-            },
-        },
+        gauges={"dicom": lambda: {"port": port, "associations": associations()}},
     )
+
+
+async def _start_dicom(
+    nursery: trio.Nursery, settings: Settings, core: Core, shutdown: trio.Event
+) -> tuple[int, Callable[[], int]]:
+    """The DICOM edge: in this process, or spread over worker processes. Returns its port and
+    a probe of open associations."""
+    if settings.dicom.workers:
+        pool_: pool.Pool = await nursery.start(pool.run, settings, core.index.clone(), shutdown)
+        nursery.start_soon(_close_when, shutdown, core.store)  # nothing here stores over DICOM
+        return pool_.port, lambda: pool_.associations
+    server = await nursery.start(
+        supervise,
+        ChildSpec(
+            name="dicom",
+            run=functools.partial(
+                listener.run,
+                settings.dicom,
+                core.area.spool,
+                core.store,
+                core.store_writer.place,
+                shutdown,
+            ),
+        ),
+    )
+    return int(server.server_address[1]), lambda: len(server.active_associations)
+
+
+async def _close_when(event: trio.Event, channel: writer.StoreOutbox) -> None:
+    await event.wait()
+    await channel.aclose()
 
 
 async def _signals(shutdown: trio.Event, everything: trio.CancelScope) -> None:
@@ -139,42 +167,36 @@ async def _cancel_on(event: trio.Event, scope: trio.CancelScope) -> None:
     scope.cancel()
 
 
-async def serve(settings: Settings, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
-    """Run the whole server until SIGTERM/SIGINT; return after an orderly drain."""
-    limits = Limits.create()
+async def run_until_signal(body: Callable[[trio.Event], Awaitable[T]]) -> T:
+    """Run ``body(shutdown)``; the first SIGTERM/SIGINT sets ``shutdown``, a second one cancels."""
     shutdown = trio.Event()
     async with trio.open_nursery() as outer:
         outer.start_soon(_signals, shutdown, outer.cancel_scope)
-        core = await _serve(settings, limits, shutdown, task_status)
+        result = await body(shutdown)
         outer.cancel_scope.cancel()
+    return result
+
+
+async def serve(settings: Settings, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
+    """Run the whole server until SIGTERM/SIGINT; return after an orderly drain."""
+    limits = Limits.create()
+    core = await run_until_signal(
+        functools.partial(_serve, settings, limits, task_status=task_status)
+    )
     await trio.to_thread.run_sync(core.engine.dispose)
     log.info("pacs stopped")
 
 
 async def _serve(
-    settings: Settings, limits: Limits, shutdown: trio.Event, task_status: Any
+    settings: Settings, limits: Limits, shutdown: trio.Event, *, task_status: Any
 ) -> Core:
     async with trio.open_nursery() as nursery:
         core = await start_core(nursery, settings, limits)
         if settings.storage.startup_sweep:
             nursery.start_soon(_sweep, core.file_indexer(settings), shutdown)
-        dicom_server = await nursery.start(
-            supervise,
-            ChildSpec(
-                name="dicom",
-                run=functools.partial(
-                    listener.run,
-                    settings.dicom,
-                    core.area.spool,
-                    core.store,
-                    core.store_writer.place,
-                    shutdown,
-                ),
-            ),
-        )
-        await core.index.aclose()  # the writer and the sweeper hold their own clones
-        dicom_port = int(dicom_server.server_address[1])
-        health = _health(core, dicom_server, dicom_port)
+        dicom_port, associations = await _start_dicom(nursery, settings, core, shutdown)
+        await core.index.aclose()  # the writer, the sweeper and the workers hold clones
+        health = _health(core, dicom_port, associations)
         http_port = await nursery.start(http_server.run, settings.http, health, shutdown)
         log.info(
             "pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",

@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", type=Path)
     imp.add_argument("--jobs", type=int, default=8, help="files in flight at once")
     command("reindex", "rebuild the index from the files in the storage area")
+    worker = command("worker", argparse.SUPPRESS)  # started by `serve` with [dicom] workers > 0
+    worker.add_argument("--worker-id", type=int, required=True)
+    worker.add_argument("--control-fd", type=int, required=True)
+    worker.add_argument("--index-fd", type=int, required=True)
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate a configuration and print it")
@@ -81,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
 
         configure(settings.logging)
         trio.run(serve, settings)
+        return 0
+    if args.command == "worker":
+        from pacs.dicom import worker  # noqa: PLC0415
+
+        configure(settings.logging, file_name=f"pacs-worker{args.worker_id}.jsonl")
+        trio.run(worker.main, settings, args.control_fd, args.index_fd)
         return 0
     configure(settings.logging, console=False)
     if args.command == "import":

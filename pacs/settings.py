@@ -42,6 +42,11 @@ def _port(value: Any) -> str | None:
     return None if ok else "expected a port number 0-65535 (0 = any free port)"
 
 
+def _non_negative(value: Any) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return None if ok else "expected a whole number, 0 or more"
+
+
 def _positive(value: Any) -> str | None:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
     return None if ok else "expected a positive number"
@@ -130,6 +135,9 @@ class DicomSettings:
     host: str = _field("0.0.0.0", None, str)
     port: int = _field(11112, _port, int)
     max_associations: int = _field(32, _positive, int)
+    # DICOM worker processes; 0 serves DICOM in the main process. One per core by default:
+    # a Python process is bound to one core, and pynetdicom's receive path is CPU bound.
+    workers: int = _field(os.cpu_count() or 1, _non_negative, int)
     allowed_calling_aets: tuple[str, ...] = _list_field([], _ae_list)
     max_pdu: int = _field(131072, _positive, int)
     acse_timeout: float = _field(30.0, _positive, (int, float))

@@ -7,6 +7,7 @@ end of the store channel so the writer can drain."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from pynetdicom import evt
 from pacs.dicom.ae import build_ae, configure_pynetdicom, set_nodelay
 from pacs.dicom.handlers.echo import handle_echo
 from pacs.dicom.handlers.store import StoreService, handle_store
+from pacs.dicom.handoff import HandoffReceiver
 from pacs.messages import PlacedFile, StoreRequest
 from pacs.runtime.portal import Portal
 from pacs.settings import DicomSettings
@@ -37,9 +39,9 @@ def _log_association(event: Any) -> None:
     )
 
 
-def _start(settings: DicomSettings, service: StoreService) -> Any:
+def _start(settings: DicomSettings, service: StoreService, handoff: HandoffReceiver | None) -> Any:
     ae = build_ae(settings)
-    handlers = [
+    handlers: list[Any] = [
         (evt.EVT_CONN_OPEN, set_nodelay),
         (evt.EVT_C_ECHO, handle_echo),
         (evt.EVT_C_STORE, handle_store, [service]),
@@ -47,7 +49,13 @@ def _start(settings: DicomSettings, service: StoreService) -> Any:
         (evt.EVT_ABORTED, _log_association),
         (evt.EVT_REJECTED, _log_association),
     ]
-    return ae.start_server((settings.host, settings.port), block=False, evt_handlers=handlers)
+    if handoff is None:
+        return ae.start_server((settings.host, settings.port), block=False, evt_handlers=handlers)
+    # a worker: connections arrive from the main process; the server's own socket stays idle
+    handlers.append((evt.EVT_CONN_CLOSE, handoff.report_closed))
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+    threading.Thread(target=handoff.serve, args=(server,), name="handoff", daemon=True).start()
+    return server
 
 
 def _drain(server: Any, grace: float) -> int:
@@ -68,6 +76,7 @@ async def run(
     place: Callable[[StoreRequest], PlacedFile],
     shutdown: trio.Event,
     *,
+    handoff: HandoffReceiver | None = None,
     grace: float = 10.0,
     task_status: Any = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -76,7 +85,7 @@ async def run(
     service = StoreService(
         portal=Portal.current(), store=store, place=place, timeout=settings.store_timeout
     )
-    server = await trio.to_thread.run_sync(_start, settings, service)
+    server = await trio.to_thread.run_sync(_start, settings, service, handoff)
     host, port = server.server_address[:2]
     log.info("DICOM %s listening on %s:%d", settings.ae_title, host, port)
     task_status.started(server)

@@ -40,7 +40,13 @@ def logger_name(service: str) -> str:
     return f"pacs.{service}"
 
 
-def configure(settings: LoggingSettings, *, console: bool = True, files: bool = True) -> None:
+def configure(
+    settings: LoggingSettings,
+    *,
+    console: bool = True,
+    files: bool = True,
+    file_name: str = "pacs.jsonl",
+) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -55,7 +61,7 @@ def configure(settings: LoggingSettings, *, console: bool = True, files: bool = 
     if files:
         settings.dir.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            settings.dir / "pacs.jsonl",
+            settings.dir / file_name,
             maxBytes=settings.max_bytes,
             backupCount=settings.backups,
             encoding="utf-8",

@@ -300,8 +300,9 @@ def _assert_tree_matches_index(srv: Server) -> None:
     assert files == rows
 
 
-def test_kill_9_mid_ingest_loses_nothing_acknowledged(make_server: Any) -> None:
-    srv: Server = make_server().start()
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "2-workers"])
+def test_kill_9_mid_ingest_loses_nothing_acknowledged(make_server: Any, workers: int) -> None:
+    srv: Server = make_server(dicom={"workers": workers}).start()
     streamer = _Streamer(srv.dicom_port)
     streamer.start()
     assert streamer.enough.wait(60)
@@ -315,10 +316,11 @@ def test_kill_9_mid_ingest_loses_nothing_acknowledged(make_server: Any) -> None:
     _assert_tree_matches_index(srv)
 
 
-def test_sigterm_mid_ingest_drains_and_exits_cleanly(make_server: Any) -> None:
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "2-workers"])
+def test_sigterm_mid_ingest_drains_and_exits_cleanly(make_server: Any, workers: int) -> None:
     """The sender stops after the C-STORE in flight when SIGTERM is sent, as a peer whose
     operator stops it would; the server must finish that store, drain and exit 0."""
-    srv: Server = make_server().start()
+    srv: Server = make_server(dicom={"workers": workers}).start()
     streamer = _Streamer(srv.dicom_port, enough=50)
     streamer.start()
     assert streamer.enough.wait(60)

@@ -26,7 +26,11 @@ def test_echoscu(server: Server) -> None:
     assert "Received Echo Response (Success)" in proc.stderr + proc.stdout
 
 
-def test_storescu_folder_recursive_is_stored_and_indexed(server: Server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [0, 2], ids=["in-process", "2-workers"])
+def test_storescu_folder_recursive_is_stored_and_indexed(
+    make_server: object, tmp_path: Path, workers: int
+) -> None:
+    server: Server = make_server(dicom={"workers": workers}).start()  # type: ignore[operator]
     study_a = dicomgen.write_study(tmp_path / "in" / "a", series=2, per_series=3)
     study_b = dicomgen.write_study(
         tmp_path / "in" / "deeper" / "b",
