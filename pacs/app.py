@@ -23,15 +23,13 @@ from pacs.http.app import Health
 from pacs.index import indexer
 from pacs.index.db import make_engine
 from pacs.runtime.limits import Limits
-from pacs.runtime.supervisor import ChildSpec, supervise
+from pacs.runtime.supervisor import start_child
 from pacs.settings import Settings
 from pacs.storage import sweeper, writer
 from pacs.storage.area import StorageArea
-from pacs.storage.layout import compile_layout
 
 log = logging.getLogger("pacs.app")
 
-STORE_QUEUE = 64
 T = TypeVar("T")
 
 
@@ -66,28 +64,17 @@ async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) 
         log.warning("removed %d unacknowledged spool file(s) left by an earlier run", swept)
     engine = await trio.to_thread.run_sync(make_engine, settings.database.url)
     index_send, index_recv = trio.open_memory_channel[Any](settings.database.batch_size * 2)
-    store_send, store_recv = trio.open_memory_channel[Any](STORE_QUEUE)
-    await nursery.start(
-        supervise,
-        ChildSpec(
-            name="indexer",
-            run=functools.partial(
-                indexer.run, engine, index_recv, limits, batch_size=settings.database.batch_size
-            ),
-        ),
+    await start_child(
+        nursery,
+        "indexer",
+        indexer.run,
+        engine,
+        index_recv,
+        limits,
+        batch_size=settings.database.batch_size,
     )
-    store_writer = writer.Writer(
-        area=area,
-        layout=compile_layout(settings.storage.layout),
-        storage=settings.storage,
-        charset=settings.charset,
-        index=index_send.clone(),
-        limits=limits,
-        timeout=settings.dicom.store_timeout,
-    )
-    await nursery.start(
-        supervise,
-        ChildSpec(name="writer", run=functools.partial(writer.run, store_writer, store_recv)),
+    store_writer, store_send = await writer.start(
+        nursery, area, settings, index_send.clone(), limits
     )
     return Core(
         area=area,
@@ -118,19 +105,15 @@ async def _start_dicom(
         pool_: pool.Pool = await nursery.start(pool.run, settings, core.index.clone(), shutdown)
         nursery.start_soon(_close_when, shutdown, core.store)  # nothing here stores over DICOM
         return pool_.port, lambda: pool_.associations
-    server = await nursery.start(
-        supervise,
-        ChildSpec(
-            name="dicom",
-            run=functools.partial(
-                listener.run,
-                settings.dicom,
-                core.area.spool,
-                core.store,
-                core.store_writer.place,
-                shutdown,
-            ),
-        ),
+    server = await start_child(
+        nursery,
+        "dicom",
+        listener.run,
+        settings.dicom,
+        core.area.spool,
+        core.store,
+        core.store_writer.place,
+        shutdown,
     )
     return int(server.server_address[1]), lambda: len(server.active_associations)
 

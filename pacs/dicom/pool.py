@@ -8,7 +8,6 @@ indexer, over a socket pair, to commit. Workers are supervised children: a crash
 from __future__ import annotations
 
 import array
-import functools
 import logging
 import socket
 import sys
@@ -21,7 +20,7 @@ from pacs.dicom.handoff import CLOSED, READY
 from pacs.errors import PacsError
 from pacs.index.indexer import IndexOutbox
 from pacs.runtime import rpc
-from pacs.runtime.supervisor import ChildSpec, supervise
+from pacs.runtime.supervisor import start_child
 from pacs.runtime.wire import FrameReader, send_frame
 from pacs.settings import Settings
 
@@ -109,14 +108,18 @@ async def _worker_life(
     worker.active, worker.ready = 0, False
     ready = trio.Event()
     stream = trio.SocketStream(trio.socket.from_stdlib_socket(link))
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_bridge, stream, index.clone(), settings.dicom.store_timeout)
-        nursery.start_soon(_signals_from, worker, ready)
-        with trio.fail_after(60):
-            await ready.wait()
-        task_status.started()
-        code = await process.wait()
-        nursery.cancel_scope.cancel()
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_bridge, stream, index.clone(), settings.dicom.store_timeout)
+            nursery.start_soon(_signals_from, worker, ready)
+            with trio.fail_after(60):  # a worker that cannot start is restarted (budget)
+                await ready.wait()
+            task_status.started()
+            code = await process.wait()
+            nursery.cancel_scope.cancel()
+    finally:
+        if process.returncode is None:
+            process.kill()
     worker.ready = False
     worker.control.close()
     if not worker.stopping:
@@ -196,11 +199,15 @@ async def run(
     async with index, trio.open_nursery() as nursery:
         async with trio.open_nursery() as starting:  # all workers start at once
             for worker in workers:
-                spec = ChildSpec(
-                    name=f"dicom-worker-{worker.number}",
-                    run=functools.partial(_worker_life, settings, worker, index),
+                starting.start_soon(
+                    start_child,
+                    nursery,
+                    f"dicom-worker-{worker.number}",
+                    _worker_life,
+                    settings,
+                    worker,
+                    index,
                 )
-                starting.start_soon(nursery.start, supervise, spec)
         stop_accepting = trio.CancelScope()
         nursery.start_soon(_accept, listener, workers, dicom.max_associations, stop_accepting)
         task_status.started(Pool(port=listener.getsockname()[1], workers=workers))

@@ -21,12 +21,11 @@ from pacs.index.indexer import IndexInbox
 from pacs.messages import IndexRequest, IndexResult
 from pacs.runtime.limits import Limits
 from pacs.runtime.rpc import Envelope
-from pacs.runtime.supervisor import ChildSpec, supervise
+from pacs.runtime.supervisor import start_child
 from pacs.runtime.wire import FrameReader, send_frame
 from pacs.settings import Settings
 from pacs.storage import writer
 from pacs.storage.area import StorageArea
-from pacs.storage.layout import compile_layout
 
 log = logging.getLogger("pacs.worker")
 
@@ -72,16 +71,6 @@ async def _run(
     limits = Limits.create()
     area = StorageArea(settings.storage.path, fsync=settings.storage.fsync)
     index_send, index_recv = trio.open_memory_channel[Any](settings.database.batch_size)
-    store_send, store_recv = trio.open_memory_channel[Any](64)
-    store_writer = writer.Writer(
-        area=area,
-        layout=compile_layout(settings.storage.layout),
-        storage=settings.storage,
-        charset=settings.charset,
-        index=index_send,
-        limits=limits,
-        timeout=settings.dicom.store_timeout,
-    )
     stream = trio.SocketStream(trio.socket.from_stdlib_socket(index_sock))
     handoff = HandoffReceiver(
         control,
@@ -89,24 +78,17 @@ async def _run(
     )
     async with trio.open_nursery() as nursery:
         await nursery.start(index_client, stream, index_recv)
-        await nursery.start(
-            supervise,
-            ChildSpec(name="writer", run=functools.partial(writer.run, store_writer, store_recv)),
-        )
-        await nursery.start(
-            supervise,
-            ChildSpec(
-                name="dicom",
-                run=functools.partial(
-                    listener.run,
-                    settings.dicom,
-                    area.spool,
-                    store_send,
-                    store_writer.place,
-                    shutdown,
-                    handoff=handoff,
-                ),
-            ),
+        store_writer, store = await writer.start(nursery, area, settings, index_send, limits)
+        await start_child(
+            nursery,
+            "dicom",
+            listener.run,
+            settings.dicom,
+            area.spool,
+            store,
+            store_writer.place,
+            shutdown,
+            handoff=handoff,
         )
         handoff.send(READY)
 

@@ -6,6 +6,7 @@ within ``window`` seconds: then the failure propagates and stops the server loud
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -93,3 +94,11 @@ async def supervise(spec: ChildSpec, *, task_status: Any = trio.TASK_STATUS_IGNO
         with attempt:
             await spec.run(task_status=status)
     log.debug("service %s finished", spec.name)
+
+
+async def start_child(
+    nursery: trio.Nursery, name: str, run: Callable[..., Awaitable[None]], *args: Any, **kwargs: Any
+) -> Any:
+    """Start ``run(*args, **kwargs)`` supervised in ``nursery``; return what it reported ready."""
+    spec = ChildSpec(name=name, run=functools.partial(run, *args, **kwargs))
+    return await nursery.start(supervise, spec)

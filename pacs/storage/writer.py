@@ -25,13 +25,16 @@ from pacs.messages import (
 )
 from pacs.runtime import rpc
 from pacs.runtime.limits import Limits
-from pacs.settings import CharsetSettings, StorageSettings
+from pacs.runtime.supervisor import start_child
+from pacs.settings import CharsetSettings, Settings, StorageSettings
 from pacs.storage import ingest
 from pacs.storage.area import StorageArea
-from pacs.storage.layout import Layout
+from pacs.storage.layout import Layout, compile_layout
 from pacs.storage.rewrite import rewrite_as_utf8
 
 log = logging.getLogger("pacs.writer")
+
+STORE_QUEUE = 64
 
 StoreInbox = trio.MemoryReceiveChannel[rpc.Envelope[StoreRequest, StoreResult]]
 StoreOutbox = trio.MemorySendChannel[rpc.Envelope[StoreRequest, StoreResult]]
@@ -175,3 +178,25 @@ async def run(
 
 
 __all__ = ["Source", "StoreInbox", "StoreOutbox", "Writer", "run"]
+
+
+async def start(
+    nursery: trio.Nursery,
+    area: StorageArea,
+    settings: Settings,
+    index: IndexOutbox,
+    limits: Limits,
+) -> tuple[Writer, StoreOutbox]:
+    """Create the writer and start it supervised; returns it and the channel that feeds it."""
+    store_send, store_recv = trio.open_memory_channel[Any](STORE_QUEUE)
+    store_writer = Writer(
+        area=area,
+        layout=compile_layout(settings.storage.layout),
+        storage=settings.storage,
+        charset=settings.charset,
+        index=index,
+        limits=limits,
+        timeout=settings.dicom.store_timeout,
+    )
+    await start_child(nursery, "writer", run, store_writer, store_recv)
+    return store_writer, store_send
