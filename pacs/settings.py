@@ -21,14 +21,6 @@ from pacs.errors import SettingsError
 
 AE_TITLE = re.compile(r"^[ -~]{1,16}$")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LAYOUT_FIELDS = (
-    "StudyDate",
-    "StudyInstanceUID",
-    "SeriesInstanceUID",
-    "SOPInstanceUID",
-    "PatientID",
-    "Modality",
-)
 DEFAULT_LAYOUT = (
     "{StudyDate:%Y}/{StudyDate:%m}/{StudyDate:%d}/{StudyInstanceUID}/{SeriesInstanceUID}"
     "/{SOPInstanceUID}.dcm"

@@ -101,6 +101,20 @@ class Server:
         self.proc.kill()
         self.proc.wait()
 
+    def store_folder(self, folder: Path) -> None:
+        """DCMTK storescu of a whole folder, recursively; fails the test unless all succeed."""
+        dcmtk(
+            "storescu", "-aec", "PACS", "+sd", "+r", "127.0.0.1", str(self.dicom_port), str(folder)
+        )
+
+    def expect_local_limit(self) -> None:
+        """An echo is refused with A-ASSOCIATE-RJ 'local limit exceeded'."""
+        refused = dcmtk(
+            "echoscu", "-v", "-aec", "PACS", "127.0.0.1", str(self.dicom_port), check=False
+        )
+        assert refused.returncode != 0
+        assert "Local Limit Exceeded" in refused.stdout + refused.stderr
+
     def files(self) -> list[Path]:
         return sorted(p for p in self.storage.rglob("*.dcm") if ".spool" not in p.parts)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
+from pacs.index.statements import INSTANCE
 
 
 def known_paths(engine: Engine, paths: Iterable[str]) -> set[str]:
@@ -27,24 +27,3 @@ def page_paths(engine: Engine, after_id: int, limit: int) -> list[tuple[int, str
             .limit(limit)
         )
         return [(int(r.id), str(r.file_path)) for r in rows]
-
-
-def instance_path(engine: Engine, sop_uid: str) -> str | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(INSTANCE.c.file_path).where(INSTANCE.c.sop_uid == sop_uid)
-        ).first()
-        return None if row is None else str(row.file_path)
-
-
-def counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
-            for name, table in (
-                ("patients", PATIENT),
-                ("studies", STUDY),
-                ("series", SERIES),
-                ("instances", INSTANCE),
-            )
-        }

@@ -26,7 +26,7 @@ from pacs.settings import Settings
 from pacs.storage.area import StorageArea
 from pacs.storage.writer import StoreOutbox
 
-DICOMDIR_CLASS = "1.2.840.10008.1.3.10"
+NOT_PART10 = "no DICM preamble"
 
 
 @attrs.frozen
@@ -90,15 +90,17 @@ def _is_part10(head: bytes) -> bool:
     return len(head) >= 132 and head[128:132] == b"DICM"
 
 
-def stage(item: Item, area: StorageArea) -> tuple[Path, bool] | None:
-    """Thread-only: make ``item`` a file the writer can take. Returns (path, consume), or None
-    when it is not a DICOM Part 10 file. Zip members are extracted into the spool."""
+def stage(item: Item, area: StorageArea) -> tuple[Path, bool] | str:
+    """Thread-only: make ``item`` a file the writer can take. Returns (path, consume), or why
+    it is not a DICOM Part 10 instance. Zip members are extracted into the spool."""
+    if Path(item.member or item.path.name).name.upper() == "DICOMDIR":
+        return "a DICOMDIR lists instances, it is not one"
     if item.member is None:
         with open(item.path, "rb") as fp:
-            return (item.path, False) if _is_part10(fp.read(132)) else None
+            return (item.path, False) if _is_part10(fp.read(132)) else NOT_PART10
     with zipfile.ZipFile(item.path) as archive, archive.open(item.member) as src:
         if not _is_part10(src.read(132)):
-            return None
+            return NOT_PART10
     fd, name = tempfile.mkstemp(dir=area.spool, suffix=".dcm")
     with (
         os.fdopen(fd, "wb") as out,
@@ -119,8 +121,8 @@ class Importer:
 
     async def import_one(self, item: Item) -> None:
         staged = await trio.to_thread.run_sync(stage, item, self.area, limiter=self.limits.disk)
-        if staged is None:
-            self.report.skipped.append((item.label(), "no DICM preamble"))
+        if isinstance(staged, str):
+            self.report.skipped.append((item.label(), staged))
             return
         path, consume = staged
         request = StoreRequest(path=path, source=Source.IMPORT, consume=consume)

@@ -29,7 +29,12 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parents[1]
 STORESCP = "/usr/bin/storescp"  # not .venv/bin/storescp, which is pynetdicom's app
 PACS = str(REPO / ".venv" / "bin" / "pacs")
-LABELS = {"storescp": "dcmtk-storescp", "bare": "bare-pynetdicom", "pacs": "pacs"}
+LABELS = {
+    "storescp": "dcmtk-storescp",
+    "bare": "bare-pynetdicom",
+    "durable": "bare-durable",
+    "pacs": "pacs",
+}
 
 
 class ReceiverError(RuntimeError):
@@ -86,11 +91,13 @@ def _start_storescp(workdir: Path, port: int, fork: bool) -> Receiver:
     return Receiver("storescp", "STORESCP", port, workdir, storage, proc)
 
 
-def _start_bare(workdir: Path, port: int) -> Receiver:
+def _start_bare(workdir: Path, port: int, *, durable: bool = False) -> Receiver:
     storage = workdir / "storage"
     script = str(BENCH / "bare_scp.py")
     cmd = [sys.executable, script, "--port", str(port), "--dir", str(storage), "--ae", "BARE"]
-    return Receiver("bare", "BARE", port, workdir, storage, _spawn(cmd, workdir))
+    kind = "durable" if durable else "bare"
+    cmd += ["--durable"] if durable else []
+    return Receiver(kind, "BARE", port, workdir, storage, _spawn(cmd, workdir))
 
 
 def pacs_config(workdir: Path, dicom_port: int, http_port: int) -> Path:
@@ -183,8 +190,8 @@ def running(
     try:
         if kind == "storescp":
             rcv = _start_storescp(workdir, port, storescp_fork)
-        elif kind == "bare":
-            rcv = _start_bare(workdir, port)
+        elif kind in ("bare", "durable"):
+            rcv = _start_bare(workdir, port, durable=kind == "durable")
         else:
             rcv = _start_pacs(workdir, port, http_port or 0, pacs_cmd)
         try:

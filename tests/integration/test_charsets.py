@@ -65,9 +65,7 @@ def _rows(server: Server) -> dict[str, tuple[str, str, int]]:
 
 def test_names_survive_store_and_index(server: Server, tmp_path: Path) -> None:
     sources = _write_cases(tmp_path / "in")
-    dcmtk(
-        "storescu", "-aec", "PACS", "+sd", "127.0.0.1", str(server.dicom_port), str(tmp_path / "in")
-    )
+    server.store_folder(tmp_path / "in")
     rows = _rows(server)
     for pid, (_, _raw, expected, repaired) in CASES.items():
         name, norm, was_repaired = rows[pid]

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydicom import dcmread
 
 from tests import dicomgen
-from tests.conftest import Server, dcmtk
+from tests.conftest import Server
 
 
 def _pacs(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -40,6 +40,7 @@ def test_import_files_folders_and_zip(make_server: object, tmp_path: Path) -> No
         for path in zipped:
             zf.write(path, f"inner/{path.name}")
         zf.writestr("inner/readme.txt", "not dicom")
+        zf.writestr("inner/DICOMDIR", b"\0" * 128 + b"DICM")
     (folder / "notes.txt").write_text("hello")
     broken = folder / "broken.dcm"
     broken.write_bytes(plain[0].read_bytes()[:400])  # a real preamble, then nothing usable
@@ -48,7 +49,8 @@ def test_import_files_folders_and_zip(make_server: object, tmp_path: Path) -> No
     proc = _pacs(srv.config, "import", str(folder), str(archive), str(single))
     out = proc.stdout
     assert proc.returncode == 1, proc.stderr  # one file failed: the exit code says so
-    assert "imported: 8 stored, 0 duplicates, 1 failed, 2 skipped" in out, out
+    assert "imported: 8 stored, 0 duplicates, 1 failed, 3 skipped" in out, out
+    assert "a DICOMDIR lists instances" in out
     assert "broken.dcm" in out
     assert len(srv.files()) == 8
     assert all(p.exists() for p in [*plain, single])  # imports copy; sources stay
@@ -69,17 +71,13 @@ def test_import_while_server_runs_then_query_counts(server: Server, tmp_path: Pa
     dicomgen.write_study(tmp_path / "in", series=1, per_series=4)
     proc = _pacs(server.config, "import", str(tmp_path / "in"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    dcmtk(
-        "storescu", "-aec", "PACS", "+sd", "127.0.0.1", str(server.dicom_port), str(tmp_path / "in")
-    )  # duplicates of what was imported: kept once
+    server.store_folder(tmp_path / "in")  # duplicates of what was imported: kept once
     assert _count(server.home / "index.db", "SELECT num_instances FROM study") == [(4,)]
 
 
 def test_reindex_rebuilds_everything(server: Server, tmp_path: Path) -> None:
     dicomgen.write_study(tmp_path / "in", series=2, per_series=3)
-    dcmtk(
-        "storescu", "-aec", "PACS", "+sd", "127.0.0.1", str(server.dicom_port), str(tmp_path / "in")
-    )
+    server.store_folder(tmp_path / "in")
     server.stop()
     db = server.home / "index.db"
     with sqlite3.connect(db) as conn:
@@ -95,9 +93,7 @@ def test_reindex_rebuilds_everything(server: Server, tmp_path: Path) -> None:
 
 def test_startup_sweep_indexes_orphans_and_reports_missing(server: Server, tmp_path: Path) -> None:
     dicomgen.write_study(tmp_path / "in", series=1, per_series=3)
-    dcmtk(
-        "storescu", "-aec", "PACS", "+sd", "127.0.0.1", str(server.dicom_port), str(tmp_path / "in")
-    )
+    server.store_folder(tmp_path / "in")
     server.stop()
     db = server.home / "index.db"
     files = server.files()

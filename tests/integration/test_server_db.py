@@ -21,16 +21,7 @@ def test_store_and_index_on_each_backend(make_server: object, db_url: str, tmp_p
     dicomgen.write_study(
         tmp_path / "in" / "b", series=1, per_series=2, patient_id="P2", modality="MR"
     )
-    dcmtk(
-        "storescu",
-        "-aec",
-        "PACS",
-        "+sd",
-        "+r",
-        "127.0.0.1",
-        str(srv.dicom_port),
-        str(tmp_path / "in"),
-    )
+    srv.store_folder(tmp_path / "in")
     engine = create_engine(db_url)
     with engine.connect() as conn:
         studies = conn.execute(
@@ -60,11 +51,7 @@ def test_association_limit_rejects_with_local_limit(make_server: object) -> None
     held = ae.associate("127.0.0.1", srv.dicom_port, ae_title="PACS")
     try:
         assert held.is_established
-        refused = dcmtk(
-            "echoscu", "-v", "-aec", "PACS", "127.0.0.1", str(srv.dicom_port), check=False
-        )
-        assert refused.returncode != 0
-        assert "Local Limit Exceeded" in refused.stdout + refused.stderr
+        srv.expect_local_limit()
     finally:
         held.release()
     dcmtk("echoscu", "-aec", "PACS", "127.0.0.1", str(srv.dicom_port))

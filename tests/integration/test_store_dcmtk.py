@@ -39,16 +39,7 @@ def test_storescu_folder_recursive_is_stored_and_indexed(
         patient_id="PAT002",
         patient_name="Roe^Jane",
     )
-    dcmtk(
-        "storescu",
-        "-aec",
-        "PACS",
-        "+sd",
-        "+r",
-        "127.0.0.1",
-        str(server.dicom_port),
-        str(tmp_path / "in"),
-    )
+    server.store_folder(tmp_path / "in")
     files = server.files()
     assert len(files) == len(study_a) + len(study_b) == 10
     stored = {dcmread(p, stop_before_pixels=True).SOPInstanceUID: p for p in files}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests import dicomgen
-from tests.conftest import Server, dcmtk
+from tests.conftest import Server
 
 
 def _workers(server: Server) -> list[int]:
@@ -79,15 +79,7 @@ def test_a_crashed_worker_is_restarted(pooled: Server, tmp_path: Path) -> None:
     assert "exited with" in pooled.log_text
     src = dicomgen.write_study(tmp_path / "in", series=1, per_series=6)
     for _ in range(3):  # several associations: both workers serve
-        dcmtk(
-            "storescu",
-            "-aec",
-            "PACS",
-            "+sd",
-            "127.0.0.1",
-            str(pooled.dicom_port),
-            str(tmp_path / "in"),
-        )
+        pooled.store_folder(tmp_path / "in")
     assert len(pooled.files()) == len(src)
 
 
@@ -112,11 +104,7 @@ def test_limit_over_all_workers(make_server: object) -> None:
             if _health(srv)["dicom"] == {"port": srv.dicom_port, "associations": 1}:
                 break
             time.sleep(0.1)
-        refused = dcmtk(
-            "echoscu", "-v", "-aec", "PACS", "127.0.0.1", str(srv.dicom_port), check=False
-        )
-        assert refused.returncode != 0
-        assert "Local Limit Exceeded" in refused.stdout + refused.stderr
+        srv.expect_local_limit()
     finally:
         holder.kill()
         holder.wait()
