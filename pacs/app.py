@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,6 +19,7 @@ import trio
 from sqlalchemy import Engine
 
 from pacs.dicom import listener, pool
+from pacs.dicom.handoff import HandoffReceiver
 from pacs.http import server as http_server
 from pacs.http.app import Health
 from pacs.index import indexer
@@ -102,8 +104,22 @@ async def _start_dicom(
     """The DICOM edge: in this process, or spread over worker processes. Returns its port and
     a probe of open associations."""
     if settings.dicom.workers:
-        pool_: pool.Pool = await nursery.start(pool.run, settings, core.index.clone(), shutdown)
-        nursery.start_soon(_close_when, shutdown, core.store)  # nothing here stores over DICOM
+        pool_end, listener_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        handoff = HandoffReceiver(listener_end, on_lost=lambda: None)
+        await start_child(
+            nursery,
+            "dicom",
+            listener.run,
+            settings.dicom,
+            core.area.spool,
+            core.store,
+            core.store_writer.place,
+            shutdown,
+            handoff=handoff,
+        )
+        pool_: pool.Pool = await nursery.start(
+            pool.run, settings, core.index.clone(), pool_end, shutdown
+        )
         return pool_.port, lambda: pool_.associations
     server = await start_child(
         nursery,
@@ -116,11 +132,6 @@ async def _start_dicom(
         shutdown,
     )
     return int(server.server_address[1]), lambda: len(server.active_associations)
-
-
-async def _close_when(event: trio.Event, channel: writer.StoreOutbox) -> None:
-    await event.wait()
-    await channel.aclose()
 
 
 async def _signals(shutdown: trio.Event, everything: trio.CancelScope) -> None:

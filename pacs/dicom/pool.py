@@ -42,6 +42,7 @@ class Worker:
     active: int = 0
     ready: bool = False
     stopping: bool = False
+    local: bool = False  # the main process's own listener, reached over an in-process pair
 
 
 async def _bridge(stream: trio.SocketStream, index: IndexOutbox, timeout: float) -> None:
@@ -133,6 +134,16 @@ async def _reject_busy(conn: trio.socket.SocketType) -> None:
         await conn.send(REJECT_BUSY)
 
 
+def _choose(ready: list[Worker]) -> Worker:
+    """A lone association is served by the main process itself (no hop to the indexer: the
+    fastest path for one sender); any further one goes to the least busy worker process."""
+    local = [w for w in ready if w.local]
+    remote = [w for w in ready if not w.local]
+    if local and (not remote or not any(w.active for w in ready)):
+        return local[0]
+    return min(remote, key=lambda w: w.active)
+
+
 async def _hand_over(
     conn: trio.socket.SocketType, workers: list[Worker], limit: int, nursery: trio.Nursery
 ) -> None:
@@ -140,7 +151,7 @@ async def _hand_over(
     if not ready or sum(w.active for w in workers) >= limit:
         nursery.start_soon(_reject_busy, conn)
         return
-    worker = min(ready, key=lambda w: w.active)
+    worker = _choose(ready)
     with conn:
         fds = array.array("i", [conn.fileno()])
         await worker.control.sendmsg([b"C"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
@@ -184,19 +195,23 @@ async def _stop(workers: list[Worker], grace: float) -> None:
 async def run(
     settings: Settings,
     index: IndexOutbox,
+    local: socket.socket,
     shutdown: trio.Event,
     *,
     task_status: Any = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Accept on the DICOM port and feed the workers until ``shutdown``.
+    """Accept on the DICOM port and feed the workers until ``shutdown``. ``local`` is the pool's
+    end of a socket pair whose other end feeds this process's own listener.
     ``task_status.started(pool)`` reports a `Pool` once every worker is ready."""
     dicom = settings.dicom
     listener = trio.socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     await listener.bind((dicom.host, dicom.port))
     listener.listen(128)
+    own = Worker(number=0, local=True, ready=True, control=trio.socket.from_stdlib_socket(local))
     workers = [Worker(number=n + 1) for n in range(dicom.workers)]
     async with index, trio.open_nursery() as nursery:
+        nursery.start_soon(_signals_from, own, trio.Event())
         async with trio.open_nursery() as starting:  # all workers start at once
             for worker in workers:
                 starting.start_soon(
@@ -209,8 +224,9 @@ async def run(
                     index,
                 )
         stop_accepting = trio.CancelScope()
-        nursery.start_soon(_accept, listener, workers, dicom.max_associations, stop_accepting)
-        task_status.started(Pool(port=listener.getsockname()[1], workers=workers))
+        everyone = [own, *workers]
+        nursery.start_soon(_accept, listener, everyone, dicom.max_associations, stop_accepting)
+        task_status.started(Pool(port=listener.getsockname()[1], workers=everyone))
         log.info(
             "DICOM %s listening on %s:%d with %d worker processes",
             dicom.ae_title,
@@ -222,6 +238,7 @@ async def run(
         stop_accepting.cancel()
         await _stop(workers, grace=15.0)
         nursery.cancel_scope.cancel()
+    own.control.close()
 
 
 @attrs.frozen

@@ -12,9 +12,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pynetdicom import AE
+from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from tests import dicomgen
-from tests.conftest import Server
+from tests.conftest import Server, dcmtk
 
 
 def _workers(server: Server) -> list[int]:
@@ -78,7 +80,7 @@ def test_a_crashed_worker_is_restarted(pooled: Server, tmp_path: Path) -> None:
     assert len(_workers(pooled)) == 2 and first[0] not in _workers(pooled)
     assert "exited with" in pooled.log_text
     src = dicomgen.write_study(tmp_path / "in", series=1, per_series=6)
-    for _ in range(3):  # several associations: both workers serve
+    for _ in range(3):  # one association after another, each served
         pooled.store_folder(tmp_path / "in")
     assert len(pooled.files()) == len(src)
 
@@ -124,3 +126,22 @@ def test_workers_stop_when_the_main_process_dies(pooled: Server) -> None:
             break
         time.sleep(0.1)
     assert alive == []
+
+
+def test_lone_association_served_locally_others_by_workers(pooled: Server) -> None:
+    """One sender alone is served by the main process (no hop to the indexer); while it is
+    open, further associations go to the worker processes."""
+    logs = pooled.home / "logs"
+    ae = AE(ae_title="LONEONE")
+    ae.add_requested_context(Verification)
+    held = ae.associate("127.0.0.1", pooled.dicom_port, ae_title="PACS")
+    try:
+        assert held.is_established
+        dcmtk("echoscu", "-aet", "SECONDAE", "-aec", "PACS", "127.0.0.1", str(pooled.dicom_port))
+    finally:
+        held.release()
+    main_log = (logs / "pacs.jsonl").read_text(encoding="utf-8")
+    worker_logs = "".join(p.read_text(encoding="utf-8") for p in logs.glob("pacs-worker*.jsonl"))
+    assert "established from LONEONE" in main_log
+    assert "established from LONEONE" not in worker_logs
+    assert "established from SECONDAE" in worker_logs
