@@ -6,6 +6,7 @@ move is a rename on one filesystem."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -59,13 +60,11 @@ class StorageArea:
             self._fsync_path(path.parent)
         self._known_dirs.add(folder)
 
-    def place(
-        self, src: Path, rel: str, *, overwrite: bool, consume: bool = True
-    ) -> tuple[int, bool]:
-        """Put ``src`` at ``rel`` durably; return (size, a file was already there).
+    def place(self, src: Path, rel: str, *, overwrite: bool, consume: bool = True) -> int:
+        """Put ``src`` at ``rel`` durably; return its size.
 
-        Without ``overwrite`` an existing file is left as it is and ``src`` is dropped.
-        ``consume`` False leaves ``src`` alone and places a copy."""
+        Without ``overwrite`` a file already there is left as it is and ``src`` is dropped (the
+        index then says whether it was a duplicate). ``consume`` False places a copy."""
         dest = self.root / rel
         try:
             if not consume:
@@ -74,19 +73,15 @@ class StorageArea:
             self._fsync_path(src)
             size = src.stat().st_size
             if overwrite:
-                existed = dest.exists()
                 os.replace(src, dest)
             else:
-                try:
+                with contextlib.suppress(FileExistsError):
                     os.link(src, dest)
-                    existed = False
-                except FileExistsError:
-                    existed = True
                 src.unlink()
             self._fsync_path(dest.parent)
         except OSError as exc:
             raise StorageFailure(f"cannot store {rel}: {exc.strerror or exc}") from exc
-        return size, existed
+        return size
 
     def copy_to_spool(self, src: Path) -> Path:
         fd, name = tempfile.mkstemp(dir=self.spool, suffix=".dcm")

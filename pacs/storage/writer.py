@@ -18,7 +18,6 @@ from pacs.index.indexer import IndexOutbox
 from pacs.messages import (
     IndexResult,
     PlacedFile,
-    Source,
     StoreOutcome,
     StoreRequest,
     StoreResult,
@@ -74,7 +73,7 @@ class Writer:
                 self.area.discard(req.path)
             consume = True
         rel = ingest.layout_path(self.layout, parsed.summary)
-        size, _existed = self.area.place(
+        size = self.area.place(
             src, rel, consume=consume, overwrite=self.storage.duplicates == "replace"
         )
         return PlacedFile(
@@ -175,9 +174,6 @@ async def run(
             nursery.start_soon(functools.partial(_serve_one, writer, env, slots))
     await writer.index.aclose()
     log.info("store inbox closed; writer stopped")
-
-
-__all__ = ["Source", "StoreInbox", "StoreOutbox", "Writer", "run"]
 
 
 async def start(
