@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("paths", nargs="+", type=Path)
     imp.add_argument("--jobs", type=int, default=8, help="files in flight at once")
     command("reindex", "rebuild the index from the files in the storage area")
-    worker = command("worker", argparse.SUPPRESS)  # started by `serve` with [dicom] workers > 0
+    worker = command("worker", "internal: one DICOM worker process, started by `serve`")
     worker.add_argument("--worker-id", type=int, required=True)
     worker.add_argument("--control-fd", type=int, required=True)
     worker.add_argument("--index-fd", type=int, required=True)
