@@ -14,7 +14,10 @@ from tests.unit.charset_cases import (
     _no_pydicom_log,  # noqa: F401 (autouse fixture)
 )
 
-pytestmark = pytest.mark.filterwarnings("error")  # no warning may leak from decoding
+pytestmark = [  # no warning may leak from decoding (pydicom warns with UserWarning)
+    pytest.mark.filterwarnings("error::UserWarning"),
+    pytest.mark.filterwarnings("error::DeprecationWarning"),
+]
 
 # -- parse_declared ---------------------------------------------------------------------------
 

@@ -20,7 +20,10 @@ from tests.unit.charset_cases import (
     pydicom_pn,
 )
 
-pytestmark = pytest.mark.filterwarnings("error")  # no warning may leak from decoding
+pytestmark = [  # no warning may leak from decoding (pydicom warns with UserWarning)
+    pytest.mark.filterwarnings("error::UserWarning"),
+    pytest.mark.filterwarnings("error::DeprecationWarning"),
+]
 
 # -- ISO 2022 code extensions (PS3.5 Annexes H and I) ------------------------------------------
 

@@ -18,7 +18,10 @@ from pacs.messages import CharsetRepair, InstanceSummary, PatientSummary, Series
 from pacs.model.summary import summarize
 from tests.dicomgen import CT_IMAGE, SECONDARY_CAPTURE, make_ct, write
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = [  # no warning may leak from decoding (pydicom warns with UserWarning)
+    pytest.mark.filterwarnings("error::UserWarning"),
+    pytest.mark.filterwarnings("error::DeprecationWarning"),
+]
 
 STUDY, SERIES, SOP = "1.2.826.0.1.1", "1.2.826.0.1.1.2", "1.2.826.0.1.1.2.3"
 
