@@ -103,24 +103,10 @@ async def _start_dicom(
 ) -> tuple[int, Callable[[], int]]:
     """The DICOM edge: in this process, or spread over worker processes. Returns its port and
     a probe of open associations."""
-    if settings.dicom.workers:
+    handoff = pool_end = None
+    if settings.dicom.workers:  # this process serves what the pool hands it over a socket pair
         pool_end, listener_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         handoff = HandoffReceiver(listener_end, on_lost=lambda: None)
-        await start_child(
-            nursery,
-            "dicom",
-            listener.run,
-            settings.dicom,
-            core.area.spool,
-            core.store,
-            core.store_writer.place,
-            shutdown,
-            handoff=handoff,
-        )
-        pool_: pool.Pool = await nursery.start(
-            pool.run, settings, core.index.clone(), pool_end, shutdown
-        )
-        return pool_.port, lambda: pool_.associations
     server = await start_child(
         nursery,
         "dicom",
@@ -130,7 +116,13 @@ async def _start_dicom(
         core.store,
         core.store_writer.place,
         shutdown,
+        handoff=handoff,
     )
+    if pool_end is not None:
+        pool_: pool.Pool = await nursery.start(
+            pool.run, settings, core.index.clone(), pool_end, shutdown
+        )
+        return pool_.port, lambda: pool_.associations
     return int(server.server_address[1]), lambda: len(server.active_associations)
 
 

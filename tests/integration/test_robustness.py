@@ -71,6 +71,15 @@ def _associate(port: int, *, called: str = "PACS", dimse_timeout: float = 30) ->
     return assoc
 
 
+def _store_ok(port: int, ds: Dataset) -> None:
+    """One C-STORE on a fresh association; it must succeed."""
+    assoc = _associate(port)
+    try:
+        assert int(assoc.send_c_store(ds).Status) == 0x0000
+    finally:
+        assoc.release()
+
+
 def _store(port: int, path: Path) -> Dataset:
     assoc = _associate(port)
     try:
@@ -187,11 +196,7 @@ def test_sweep_reindexes_file_whose_sop_uid_came_from_the_command(
 def test_path_escaping_uids_are_hashed_inside_storage(server: Server, tmp_path: Path) -> None:
     uids = {"study": "../../etc", "series": "a/b", "sop": ".."}
     ds = dicomgen.make_ct(**uids)
-    assoc = _associate(server.dicom_port)
-    try:
-        assert int(assoc.send_c_store(ds).Status) == 0x0000
-    finally:
-        assoc.release()
+    _store_ok(server.dicom_port, ds)
     [stored] = server.files()
     root = server.storage.resolve()
     assert stored.resolve().is_relative_to(root)
@@ -341,11 +346,7 @@ def test_sigterm_mid_ingest_drains_and_exits_cleanly(make_server: Any, workers: 
 def test_missing_study_date_goes_to_zero_folder(server: Server) -> None:
     ds = dicomgen.make_ct(study_date=None)
     assert "StudyDate" not in ds
-    assoc = _associate(server.dicom_port)
-    try:
-        assert int(assoc.send_c_store(ds).Status) == 0x0000
-    finally:
-        assoc.release()
+    _store_ok(server.dicom_port, ds)
     [stored] = server.files()
     rel = stored.relative_to(server.storage).parts
     assert rel == ("0000", "00", "00", ds.StudyInstanceUID, ds.SeriesInstanceUID, stored.name)
@@ -372,11 +373,7 @@ def test_stalled_and_hostile_peers_do_not_block_others(server: Server) -> None:
             peers.append(sock)
         _echo(server)
         ds = dicomgen.make_ct()
-        assoc = _associate(server.dicom_port)
-        try:
-            assert int(assoc.send_c_store(ds).Status) == 0x0000
-        finally:
-            assoc.release()
+        _store_ok(server.dicom_port, ds)
         assert _index(server, "SELECT sop_uid FROM instance") == [(ds.SOPInstanceUID,)]
     finally:
         for sock in peers:
