@@ -62,3 +62,18 @@ class StorageFailure(OutOfResources):
 
 class IndexFailure(OutOfResources):
     """The index could not commit the instance."""
+
+
+class ImagingError(PacsError):
+    """Pixel data could not be processed (decoded, encoded, rendered, de-identified)."""
+
+    dimse_status = 0xC000
+    http_status = 422
+
+
+class UnsupportedConversion(ImagingError):
+    """The pixel data cannot be expressed in the requested form (e.g. 16-bit into JPEG baseline,
+    video into anything, a syntax no installed codec writes)."""
+
+    dimse_status = 0xC000
+    http_status = 406
