@@ -1,8 +1,10 @@
-"""Command line: ``pacs serve | import | reindex | config check``."""
+"""Command line: ``pacs serve | import | reindex | config check`` and the imaging tools
+``transcode | render | anonymize``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,18 @@ from pacs import __version__
 from pacs.errors import SettingsError
 from pacs.logs.setup import configure
 from pacs.settings import Settings, load
+
+IMAGING_COMMANDS = {
+    "transcode": "convert DICOM files to another transfer syntax",
+    "render": "render DICOM frames to JPEG or PNG",
+    "anonymize": "de-identify DICOM files (PS3.15 basic profile)",
+}
+
+
+def _imaging_module(name: str) -> Any:
+    """Imaging commands live in pacs.tools.<name>: ``configure(parser)`` and ``main(args) -> int``;
+    they need no configuration file and are imported only when asked for."""
+    return importlib.import_module(f"pacs.tools.{name}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--worker-id", type=int, required=True)
     worker.add_argument("--control-fd", type=int, required=True)
     worker.add_argument("--index-fd", type=int, required=True)
+    for name, help_text in IMAGING_COMMANDS.items():
+        _imaging_module(name).configure(sub.add_parser(name, help=help_text, description=help_text))
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate a configuration and print it")
@@ -73,6 +89,8 @@ def _items(section: Any) -> list[tuple[str, object]]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in IMAGING_COMMANDS:
+        return int(_imaging_module(args.command).main(args))
     if args.command == "config":
         return _config_check(args.config)
     try:

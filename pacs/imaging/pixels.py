@@ -1,0 +1,103 @@
+"""What the pixel data of a data set is, and whether a target syntax can hold it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+from pydicom.dataset import Dataset
+from pydicom.pixels.utils import pixel_array
+
+from pacs.errors import ImagingError, UnsupportedConversion
+from pacs.imaging.syntaxes import Syntax
+
+PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+YBR_FAMILY = frozenset({"YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420"})
+# Photometric interpretations a lossy codec may be given: it changes the values, so an index into
+# a palette (or a segmentation label) must never go through one.
+LOSSY_OK = frozenset({"MONOCHROME1", "MONOCHROME2", "RGB", "YBR_FULL", "YBR_FULL_422"})
+
+
+@attrs.frozen(kw_only=True)
+class PixelFormat:
+    rows: int
+    columns: int
+    samples: int
+    bits_allocated: int
+    bits_stored: int
+    signed: bool
+    photometric: str
+    planar: int
+    frames: int
+
+    @classmethod
+    def of(cls, ds: Dataset) -> PixelFormat:
+        try:
+            return cls(
+                rows=int(ds.Rows),
+                columns=int(ds.Columns),
+                samples=int(ds.get("SamplesPerPixel", 1)),
+                bits_allocated=int(ds.BitsAllocated),
+                bits_stored=int(ds.get("BitsStored", ds.BitsAllocated)),
+                signed=int(ds.get("PixelRepresentation", 0)) == 1,
+                photometric=str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip(),
+                planar=int(ds.get("PlanarConfiguration", 0) or 0),
+                frames=int(ds.get("NumberOfFrames", 1) or 1),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ImagingError(f"incomplete Image Pixel module: {exc}") from exc
+
+    def describe(self) -> str:
+        sign = "signed" if self.signed else "unsigned"
+        return (
+            f"{self.bits_stored}/{self.bits_allocated}-bit {sign} {self.photometric} "
+            f"({self.samples} sample(s))"
+        )
+
+
+def has_pixels(ds: Dataset) -> bool:
+    return any(keyword in ds for keyword in PIXEL_KEYWORDS)
+
+
+def check_target(target: Syntax, fmt: PixelFormat) -> None:
+    """Raise UnsupportedConversion when ``target`` cannot represent pixel data of ``fmt``."""
+    reason = _refusal(target, fmt)
+    if reason:
+        raise UnsupportedConversion(
+            f"{fmt.describe()} cannot be encoded as {target.name}: {reason}"
+        )
+
+
+def _refusal(target: Syntax, fmt: PixelFormat) -> str:
+    if fmt.bits_stored > target.max_bits:
+        return f"it holds at most {target.max_bits} bits per sample"
+    if fmt.bits_allocated not in target.allocated:
+        return f"it takes Bits Allocated {', '.join(map(str, target.allocated))}"
+    if fmt.signed and not target.signed:
+        return "it holds unsigned samples only"
+    if fmt.samples == 3 and not target.colour:
+        return "it holds greyscale only"
+    if fmt.samples not in (1, 3):
+        return f"{fmt.samples} samples per pixel are not supported"
+    if target.lossy and fmt.photometric not in LOSSY_OK:
+        return f"a lossy codec would corrupt {fmt.photometric} values"
+    return ""
+
+
+def decoded(ds: Dataset, *, as_rgb: bool) -> NDArray[Any]:
+    """All frames as one array (frames first when more than one); codec failures become
+    ImagingError so the edges can answer them."""
+    try:
+        arr: NDArray[Any] = pixel_array(ds, as_rgb=as_rgb)
+    except (ValueError, RuntimeError, NotImplementedError, TypeError, KeyError) as exc:
+        raise ImagingError(f"cannot decode the pixel data: {exc}") from exc
+    return arr
+
+
+def frames_of(arr: NDArray[Any], fmt: PixelFormat) -> list[NDArray[Any]]:
+    """Split a decoded array into frames (rows, columns[, samples])."""
+    if fmt.frames > 1:
+        return [np.ascontiguousarray(frame) for frame in arr]
+    return [np.ascontiguousarray(arr)]

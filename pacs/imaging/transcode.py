@@ -1,0 +1,181 @@
+"""Transcoding a data set from its transfer syntax to another.
+
+Native to native re-encodes the data set (byte order, VR encoding, deflate). Anything involving an
+encapsulated syntax decodes the frames with pydicom's plugins and encodes them with pydicom's
+encoders or ``codecs.ENCODERS``. The SOP Instance UID is kept: this is a change of encoding for a
+peer or a viewer, not a new object (``new_uid_on_lossy`` asks for one after lossy coding)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import encapsulate
+from pydicom.uid import UID, generate_uid
+
+from pacs.errors import ImagingError, UnsupportedConversion
+from pacs.imaging import codecs, lossy
+from pacs.imaging import syntaxes as ts
+from pacs.imaging.native import to_native
+from pacs.imaging.pixels import PixelFormat, check_target, decoded, frames_of, has_pixels
+
+DEFAULT_QUALITY = 90
+
+
+@attrs.frozen(kw_only=True)
+class TranscodeOptions:
+    quality: int = DEFAULT_QUALITY  # 1-100 for every lossy codec (see codecs for the mapping)
+    new_uid_on_lossy: bool = False
+
+
+def transcode(ds: Dataset, target: str, options: TranscodeOptions | None = None) -> Dataset:
+    """Return ``ds`` encoded in ``target``; ``ds`` itself is not modified."""
+    opts = options or TranscodeOptions()
+    tgt = _target(target)
+    src_uid = _source_uid(ds)
+    out = _shallow(ds)
+    if not has_pixels(ds):
+        return _relabel(out, tgt)
+    src = ts.lookup(src_uid)
+    if src is None:
+        raise UnsupportedConversion(f"cannot read pixel data in transfer syntax {src_uid}")
+    if src.kind is ts.Kind.VIDEO:
+        raise UnsupportedConversion(f"video ({src_uid}) is only sent as stored")
+    if src_uid == tgt.uid:
+        return out
+    fmt = PixelFormat.of(ds)
+    if not src.encapsulated and not tgt.encapsulated:
+        check_target(tgt, fmt)
+        return to_native(out, src, tgt)
+    return _via_pixels(out, src, tgt, opts)
+
+
+def supported_targets() -> list[str]:
+    return [
+        uid for uid, syn in ts.SYNTAXES.items() if not syn.encapsulated or codecs.encodable(uid)
+    ]
+
+
+def _target(uid: str) -> ts.Syntax:
+    tgt = ts.lookup(uid)
+    if tgt is None or tgt.kind is ts.Kind.VIDEO:
+        raise UnsupportedConversion(f"cannot encode transfer syntax {uid or '(empty)'}")
+    if tgt.encapsulated and not codecs.encodable(uid):
+        raise UnsupportedConversion(f"no installed codec writes {tgt.name} ({uid})")
+    return tgt
+
+
+def _source_uid(ds: Dataset) -> str:
+    meta = getattr(ds, "file_meta", None)
+    uid = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    if not uid:
+        raise ImagingError("the data set has no Transfer Syntax UID in its file meta")
+    return uid
+
+
+def _shallow(ds: Dataset) -> Dataset:
+    """A copy whose top-level elements can be set without touching ``ds``: pydicom assigns a new
+    value into the existing element object, so each element object is copied; values (the pixel
+    bytes included) are shared until replaced."""
+    out = copy.copy(ds)
+    out._dict = _element_copies(ds)
+    meta = copy.copy(ds.file_meta) if "file_meta" in ds.__dict__ else FileMetaDataset()
+    meta._dict = _element_copies(meta)
+    out.file_meta = meta
+    return out
+
+
+def _element_copies(ds: Dataset) -> dict[Any, Any]:
+    return {
+        tag: copy.copy(elem) if isinstance(elem, DataElement) else elem
+        for tag, elem in ds._dict.items()
+    }
+
+
+def _relabel(out: Dataset, tgt: ts.Syntax) -> Dataset:
+    """No pixel data: only the data set encoding changes; encapsulated syntaxes encode the rest as
+    explicit VR little endian, which is what the writer does for them."""
+    if tgt.kind in (ts.Kind.NATIVE, ts.Kind.DEFLATED):
+        src = ts.lookup(str(out.file_meta.TransferSyntaxUID)) or ts.SYNTAXES[ts.EXPLICIT_LE]
+        if not src.encapsulated:
+            return to_native(out, src, tgt)
+    out.file_meta.TransferSyntaxUID = UID(tgt.uid)
+    return out
+
+
+def _via_pixels(out: Dataset, src: ts.Syntax, tgt: ts.Syntax, opts: TranscodeOptions) -> Dataset:
+    # Lossy targets get RGB (they code colour as YCbCr themselves); lossless ones keep the
+    # stored colour space, so the round trip is exact.
+    arr = decoded(out, as_rgb=tgt.lossy)
+    _set_decoded_photometric(out, src, tgt)
+    fmt = PixelFormat.of(out)
+    check_target(tgt, fmt)
+    native = _native_pixels(out, arr, fmt)
+    if not tgt.encapsulated:
+        return to_native(native, ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
+    before = lossy.original_size(fmt)
+    if tgt.uid in codecs.PYDICOM_ENCODED:
+        _pydicom_encode(native, arr, tgt)
+    else:
+        _frame_encode(native, arr, fmt, tgt, opts)
+    if tgt.lossy:
+        lossy.mark(native, tgt, before)
+        if opts.new_uid_on_lossy:
+            native.SOPInstanceUID = generate_uid()
+            native.file_meta.MediaStorageSOPInstanceUID = native.SOPInstanceUID
+    return native
+
+
+def _set_decoded_photometric(out: Dataset, src: ts.Syntax, tgt: ts.Syntax) -> None:
+    """After decoding, the samples are RGB when a colour transform was undone."""
+    pi = str(out.get("PhotometricInterpretation", "")).strip()
+    if int(out.get("SamplesPerPixel", 1)) != 3:
+        return
+    if tgt.lossy and pi.startswith("YBR"):
+        out.PhotometricInterpretation = "RGB"
+    elif pi in ("YBR_ICT", "YBR_RCT", "YBR_FULL_422", "YBR_PARTIAL_420") and src.encapsulated:
+        out.PhotometricInterpretation = "RGB"  # the decoders return RGB for these
+    elif pi == "YBR_FULL_422":
+        out.PhotometricInterpretation = "YBR_FULL"  # native 4:2:2 comes back upsampled
+
+
+def _native_pixels(out: Dataset, arr: NDArray[Any], fmt: PixelFormat) -> Dataset:
+    """``out`` with the decoded pixels as native explicit VR little endian pixel data."""
+    data = arr
+    if fmt.samples == 3 and fmt.planar == 1:
+        axes = (0, 3, 1, 2) if fmt.frames > 1 else (2, 0, 1)
+        data = np.transpose(arr, axes)
+    dtype = f"<{'i' if fmt.signed else 'u'}{max(1, fmt.bits_allocated // 8)}"
+    raw = np.ascontiguousarray(data).astype(dtype, copy=False).tobytes()
+    out.PixelData = raw
+    out["PixelData"].VR = "OB" if fmt.bits_allocated <= 8 else "OW"
+    out["PixelData"].is_undefined_length = False
+    out.file_meta.TransferSyntaxUID = UID(ts.EXPLICIT_LE)
+    return out
+
+
+def _pydicom_encode(native: Dataset, arr: NDArray[Any], tgt: ts.Syntax) -> None:
+    plugin = codecs.PYDICOM_ENCODED[tgt.uid]
+    try:
+        native.compress(tgt.uid, arr, encoding_plugin=plugin, generate_instance_uid=False)
+    except (ValueError, RuntimeError, TypeError, NotImplementedError) as exc:
+        raise ImagingError(f"{tgt.name} encoding failed: {exc}") from exc
+
+
+def _frame_encode(
+    native: Dataset, arr: NDArray[Any], fmt: PixelFormat, tgt: ts.Syntax, opts: TranscodeOptions
+) -> None:
+    frames = [codecs.encode_frame(tgt.uid, f, fmt, opts.quality) for f in frames_of(arr, fmt)]
+    native.PixelData = encapsulate(frames, has_bot=len(frames) > 1)
+    native["PixelData"].VR = "OB"
+    native["PixelData"].is_undefined_length = True
+    if fmt.samples == 3:
+        native.PlanarConfiguration = 0
+        if tgt.lossy and tgt.uid in (ts.JPEG_BASELINE, ts.JPEG_EXTENDED):
+            native.PhotometricInterpretation = "YBR_FULL_422"
+    native.file_meta.TransferSyntaxUID = UID(tgt.uid)
