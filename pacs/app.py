@@ -22,6 +22,7 @@ from pacs.dicom import listener, pool
 from pacs.dicom.handoff import HandoffReceiver
 from pacs.http import server as http_server
 from pacs.http.app import Health
+from pacs.imaging import transcoder
 from pacs.index import indexer
 from pacs.index.db import make_engine
 from pacs.runtime.limits import Limits
@@ -88,14 +89,35 @@ async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) 
     )
 
 
-def _health(core: Core, port: int, associations: Callable[[], int]) -> Health:
+def _health(
+    core: Core, imaging: transcoder.ImagingOutbox, port: int, associations: Callable[[], int]
+) -> Health:
     def depth(channel: Any) -> int:
         return int(channel.statistics().current_buffer_used)
 
     return Health(
-        queues={"store": lambda: depth(core.store), "index": lambda: depth(core.index)},
+        queues={
+            "store": lambda: depth(core.store),
+            "index": lambda: depth(core.index),
+            "imaging": lambda: depth(imaging),
+        },
         gauges={"dicom": lambda: {"port": port, "associations": associations()}},
     )
+
+
+async def _start_imaging(
+    nursery: trio.Nursery, settings: Settings, limits: Limits, shutdown: trio.Event
+) -> transcoder.ImagingOutbox:
+    """The transcoder; its channel closes on shutdown (users hold clones of it)."""
+    send, receive = transcoder.open_channel(settings.imaging)
+    await start_child(nursery, "transcoder", transcoder.run, receive, settings.imaging, limits)
+    nursery.start_soon(_close_on, shutdown, send)
+    return send
+
+
+async def _close_on(event: trio.Event, channel: trio.MemorySendChannel[Any]) -> None:
+    await event.wait()
+    await channel.aclose()
 
 
 async def _start_dicom(
@@ -165,7 +187,7 @@ async def run_until_signal(body: Callable[[trio.Event], Awaitable[T]]) -> T:
 
 async def serve(settings: Settings, *, task_status: Any = trio.TASK_STATUS_IGNORED) -> None:
     """Run the whole server until SIGTERM/SIGINT; return after an orderly drain."""
-    limits = Limits.create()
+    limits = Limits.create(codec=settings.imaging.workers)
     core = await run_until_signal(
         functools.partial(_serve, settings, limits, task_status=task_status)
     )
@@ -180,9 +202,10 @@ async def _serve(
         core = await start_core(nursery, settings, limits)
         if settings.storage.startup_sweep:
             nursery.start_soon(_sweep, core.file_indexer(settings), shutdown)
+        imaging = await _start_imaging(nursery, settings, limits, shutdown)
         dicom_port, associations = await _start_dicom(nursery, settings, core, shutdown)
         await core.index.aclose()  # the writer, the sweeper and the workers hold clones
-        health = _health(core, dicom_port, associations)
+        health = _health(core, imaging, dicom_port, associations)
         http_port = await nursery.start(http_server.run, settings.http, health, shutdown)
         log.info(
             "pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",

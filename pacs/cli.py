@@ -15,7 +15,7 @@ import trio
 from pacs import __version__
 from pacs.errors import SettingsError
 from pacs.logs.setup import configure
-from pacs.settings import Settings, load
+from pacs.settings import SECTION_TYPES, Settings, load
 
 IMAGING_COMMANDS = {
     "transcode": "convert DICOM files to another transfer syntax",
@@ -76,7 +76,7 @@ def _config_check(path: Path | None) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     print(f"{settings.source}: OK")
-    for section in ("dicom", "http", "storage", "database", "logging", "charset"):
+    for section in SECTION_TYPES:
         print(f"[{section}]")
         for key, value in _items(getattr(settings, section)):
             print(f"  {key} = {value!r}")

@@ -164,3 +164,13 @@ class IndexResult:
     superseded_path: str | None = None  # a file the caller should remove (replace/duplicate)
     patient_conflict: bool = False
     seq: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class TranscodeRequest:
+    """Re-encode the Part 10 file at ``path`` in ``transfer_syntax``; the answer is the new
+    file's bytes (``quality`` 1-100 for lossy targets)."""
+
+    path: Path
+    transfer_syntax: str
+    quality: int = 90

@@ -183,6 +183,22 @@ class CharsetSettings:
     rewrite_files: bool = _field(False, None, bool)
 
 
+def _quality(value: Any) -> str | None:
+    return None if 1 <= value <= 100 else "must be between 1 and 100"
+
+
+@attrs.frozen(kw_only=True)
+class ImagingSettings:
+    """``pool``: where pixel work runs: "process" (worker processes, no GIL contention with the
+    DICOM edge) or "thread"; ``workers`` is how many run at once, ``queue`` how many wait."""
+
+    pool: str = _field("process", _choice("process", "thread"), str)
+    workers: int = _field(os.cpu_count() or 1, _positive, int)
+    queue: int = _field(64, _positive, int)
+    quality: int = _field(90, _quality, int)
+    timeout: float = _field(120.0, _positive, (int, float))
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     dicom: DicomSettings = attrs.field(factory=DicomSettings)
@@ -191,6 +207,7 @@ class Settings:
     database: DatabaseSettings = attrs.field(factory=DatabaseSettings)
     logging: LoggingSettings = attrs.field(factory=LoggingSettings)
     charset: CharsetSettings = attrs.field(factory=CharsetSettings)
+    imaging: ImagingSettings = attrs.field(factory=ImagingSettings)
     source: str = attrs.field(default="embedded defaults")
 
 
@@ -201,6 +218,7 @@ SECTION_TYPES: dict[str, Any] = {
     "database": DatabaseSettings,
     "logging": LoggingSettings,
     "charset": CharsetSettings,
+    "imaging": ImagingSettings,
 }
 
 
