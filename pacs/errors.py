@@ -77,3 +77,10 @@ class UnsupportedConversion(ImagingError):
 
     dimse_status = 0xC000
     http_status = 406
+
+
+class BadRenderRequest(ImagingError):
+    """A rendering request the client got wrong (a frame the object does not have, a malformed
+    window, size or quality): the fault is in the request, not the pixel data, hence 400."""
+
+    http_status = 400

@@ -21,13 +21,16 @@ from pacs.messages import TranscodeRequest
 def read_dataset(path: Path) -> Dataset:
     """The whole data set (pixel data included); unreadable input is InvalidDataset."""
     try:
-        return pydicom.dcmread(path)
+        ds = pydicom.dcmread(path)
     except FileNotFoundError as exc:
         raise ImagingError(f"{path.name}: file not found") from exc
     except InvalidDicomError as exc:
         raise InvalidDataset(f"{path.name}: not a DICOM file: {exc}") from exc
     except (OSError, ValueError, EOFError, KeyError, TypeError) as exc:
         raise InvalidDataset(f"{path.name}: cannot read: {type(exc).__name__}: {exc}") from exc
+    if not getattr(ds, "file_meta", {}).get("TransferSyntaxUID"):
+        raise InvalidDataset(f"{path.name}: no Transfer Syntax UID in the file meta information")
+    return ds
 
 
 def part10_bytes(ds: Dataset) -> bytes:
