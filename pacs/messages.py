@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -174,3 +175,13 @@ class TranscodeRequest:
     path: Path
     transfer_syntax: str
     quality: int = 90
+
+
+@attrs.frozen(kw_only=True)
+class RenderRequest:
+    """Render one frame of the Part 10 file at ``path``; the answer is the image's bytes.
+    ``options`` is a ``pacs.imaging.render.RenderOptions`` (kept untyped here so this module
+    stays free of the imaging libraries)."""
+
+    path: Path
+    options: Any

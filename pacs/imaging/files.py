@@ -14,8 +14,9 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from pacs.errors import ImagingError, InvalidDataset, PacsError
+from pacs.imaging.render import render
 from pacs.imaging.transcode import TranscodeOptions, transcode
-from pacs.messages import TranscodeRequest
+from pacs.messages import RenderRequest, TranscodeRequest
 
 
 def read_dataset(path: Path) -> Dataset:
@@ -49,7 +50,14 @@ def transcode_file(request: TranscodeRequest) -> bytes:
     return part10_bytes(out)
 
 
-OPERATIONS: dict[type, Callable[[Any], bytes]] = {TranscodeRequest: transcode_file}
+def render_file(request: RenderRequest) -> bytes:
+    return render(read_dataset(request.path), request.options)
+
+
+OPERATIONS: dict[type, Callable[[Any], bytes]] = {
+    TranscodeRequest: transcode_file,
+    RenderRequest: render_file,
+}
 
 
 def perform(request: Any) -> bytes:

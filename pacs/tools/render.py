@@ -53,6 +53,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from pacs.errors import BadRenderRequest  # noqa: PLC0415 (see the module docstring)
+    from pacs.imaging.files import render_file  # noqa: PLC0415
+    from pacs.messages import RenderRequest  # noqa: PLC0415
     from pacs.tools import batch  # noqa: PLC0415
 
     src, dest = Path(args.input), Path(args.output)
@@ -69,7 +71,7 @@ def main(args: argparse.Namespace) -> int:
 
     def convert(path: Path, out: Path) -> None:
         target = image_name(out, SUFFIX_FOR[fmt]) if folder else out
-        target.write_bytes(render_file(path, options))
+        target.write_bytes(render_file(RenderRequest(path=path, options=options)))
 
     return batch.run(src, dest, convert)
 
@@ -88,21 +90,6 @@ def _options(args: argparse.Namespace, fmt: str) -> RenderOptions:
         rows=args.size,
         columns=args.size,
     )
-
-
-def render_file(path: Path, options: RenderOptions) -> bytes:
-    """Read and render one file. Every failure is a PacsError: the batch runner reports those
-    per file and carries on, where anything else would end the whole run."""
-    from pacs.errors import ImagingError, PacsError  # noqa: PLC0415
-    from pacs.imaging.files import read_dataset  # noqa: PLC0415
-    from pacs.imaging.render import render  # noqa: PLC0415
-
-    try:
-        return render(read_dataset(path), options)
-    except PacsError:
-        raise
-    except Exception as exc:  # an unreadable file in a way the reader did not foresee
-        raise ImagingError(f"cannot read: {type(exc).__name__}: {exc}") from exc
 
 
 def image_name(path: Path, suffix: str) -> Path:

@@ -12,10 +12,12 @@ import numpy as np
 import pydicom
 import pytest
 import trio
+from PIL import Image
 
-from pacs.errors import ImagingError, InvalidDataset, UnsupportedConversion
+from pacs.errors import BadRenderRequest, ImagingError, InvalidDataset, UnsupportedConversion
 from pacs.imaging import files, syntaxes, transcoder
-from pacs.messages import TranscodeRequest
+from pacs.imaging.render import RenderOptions
+from pacs.messages import RenderRequest, TranscodeRequest
 from pacs.runtime import rpc
 from pacs.runtime.limits import Limits
 from pacs.settings import ImagingSettings
@@ -92,3 +94,14 @@ async def test_more_requests_than_workers_all_complete(pool: str, ct_file: Path)
 def test_unknown_requests_are_refused() -> None:
     with pytest.raises(ImagingError, match="unknown imaging request"):
         files.perform("transcode everything")
+
+
+@pytest.mark.parametrize("pool", POOLS)
+async def test_renders_frames(pool: str, ct_file: Path) -> None:
+    options = RenderOptions(fmt="png", rows=24, columns=24)
+    async with running(pool) as outbox:
+        data = await ask(outbox, RenderRequest(path=ct_file, options=options))
+        with pytest.raises(BadRenderRequest, match="frame"):
+            await ask(outbox, RenderRequest(path=ct_file, options=RenderOptions(frame=5)))
+    image = Image.open(io.BytesIO(data))
+    assert (image.format, image.size) == ("PNG", (18, 24))  # 48x64 fitted into 24x24
