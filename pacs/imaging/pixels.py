@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset
-from pydicom.pixels.utils import pixel_array
+from pydicom.pixels.utils import iter_pixels, pixel_array
 
 from pacs.errors import ImagingError, UnsupportedConversion
 from pacs.imaging.syntaxes import Syntax
@@ -96,8 +97,10 @@ def decoded(ds: Dataset, *, as_rgb: bool) -> NDArray[Any]:
     return arr
 
 
-def frames_of(arr: NDArray[Any], fmt: PixelFormat) -> list[NDArray[Any]]:
-    """Split a decoded array into frames (rows, columns[, samples])."""
-    if fmt.frames > 1:
-        return [np.ascontiguousarray(frame) for frame in arr]
-    return [np.ascontiguousarray(arr)]
+def iter_decoded(ds: Dataset, *, as_rgb: bool) -> Iterator[NDArray[Any]]:
+    """One decoded frame (rows, columns[, samples]) at a time."""
+    try:
+        for frame in iter_pixels(ds, as_rgb=as_rgb):
+            yield np.ascontiguousarray(frame)
+    except (ValueError, RuntimeError, NotImplementedError, TypeError, KeyError) as exc:
+        raise ImagingError(f"cannot decode the pixel data: {exc}") from exc

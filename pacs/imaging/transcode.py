@@ -22,7 +22,7 @@ from pacs.errors import ImagingError, UnsupportedConversion
 from pacs.imaging import codecs, lossy
 from pacs.imaging import syntaxes as ts
 from pacs.imaging.native import to_native
-from pacs.imaging.pixels import PixelFormat, check_target, decoded, frames_of, has_pixels
+from pacs.imaging.pixels import PixelFormat, check_target, decoded, has_pixels, iter_decoded
 
 DEFAULT_QUALITY = 90
 
@@ -52,7 +52,7 @@ def transcode(ds: Dataset, target: str, options: TranscodeOptions | None = None)
     if not src.encapsulated and not tgt.encapsulated:
         check_target(tgt, fmt)
         return to_native(out, src, tgt)
-    return _via_pixels(out, src, tgt, opts)
+    return _via_pixels(ds, out, src, tgt, opts)
 
 
 def supported_targets() -> list[str]:
@@ -108,27 +108,35 @@ def _relabel(out: Dataset, tgt: ts.Syntax) -> Dataset:
     return out
 
 
-def _via_pixels(out: Dataset, src: ts.Syntax, tgt: ts.Syntax, opts: TranscodeOptions) -> Dataset:
-    # Lossy targets get RGB (they code colour as YCbCr themselves); lossless ones keep the
-    # stored colour space, so the round trip is exact.
-    arr = decoded(out, as_rgb=tgt.lossy)
+def _via_pixels(
+    ds: Dataset, out: Dataset, src: ts.Syntax, tgt: ts.Syntax, opts: TranscodeOptions
+) -> Dataset:
+    """Decode from ``ds`` (as stored), encode into ``out``. Lossy targets get RGB (they code
+    colour as YCbCr themselves); lossless ones keep the stored colour space, so the round trip is
+    exact. Frame encoders take one decoded frame at a time, so a long multi-frame object never
+    sits in memory decoded."""
     _set_decoded_photometric(out, src, tgt)
     fmt = PixelFormat.of(out)
     check_target(tgt, fmt)
-    native = _native_pixels(out, arr, fmt)
-    if not tgt.encapsulated:
-        return to_native(native, ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
     before = lossy.original_size(fmt)
-    if tgt.uid in codecs.PYDICOM_ENCODED:
-        _pydicom_encode(native, arr, tgt)
+    if tgt.uid in codecs.ENCODERS:
+        encoded = [
+            codecs.encode_frame(tgt.uid, frame, fmt, opts.quality)
+            for frame in iter_decoded(ds, as_rgb=tgt.lossy)
+        ]
+        _encapsulate(out, encoded, fmt, tgt)
     else:
-        _frame_encode(native, arr, fmt, tgt, opts)
+        arr = decoded(ds, as_rgb=tgt.lossy)
+        _native_pixels(out, arr, fmt)
+        if not tgt.encapsulated:
+            return to_native(out, ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
+        _pydicom_encode(out, arr, tgt)
     if tgt.lossy:
-        lossy.mark(native, tgt, before)
+        lossy.mark(out, tgt, before)
         if opts.new_uid_on_lossy:
-            native.SOPInstanceUID = generate_uid()
-            native.file_meta.MediaStorageSOPInstanceUID = native.SOPInstanceUID
-    return native
+            out.SOPInstanceUID = generate_uid()
+            out.file_meta.MediaStorageSOPInstanceUID = out.SOPInstanceUID
+    return out
 
 
 def _set_decoded_photometric(out: Dataset, src: ts.Syntax, tgt: ts.Syntax) -> None:
@@ -167,10 +175,7 @@ def _pydicom_encode(native: Dataset, arr: NDArray[Any], tgt: ts.Syntax) -> None:
         raise ImagingError(f"{tgt.name} encoding failed: {exc}") from exc
 
 
-def _frame_encode(
-    native: Dataset, arr: NDArray[Any], fmt: PixelFormat, tgt: ts.Syntax, opts: TranscodeOptions
-) -> None:
-    frames = [codecs.encode_frame(tgt.uid, f, fmt, opts.quality) for f in frames_of(arr, fmt)]
+def _encapsulate(native: Dataset, frames: list[bytes], fmt: PixelFormat, tgt: ts.Syntax) -> None:
     native.PixelData = encapsulate(frames, has_bot=len(frames) > 1)
     native["PixelData"].VR = "OB"
     native["PixelData"].is_undefined_length = True
