@@ -9,6 +9,7 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.dataset import Dataset
+from pydicom.encaps import generate_fragments, parse_basic_offsets
 from pydicom.pixels import pixel_array
 
 from pacs.errors import UnsupportedConversion
@@ -125,3 +126,24 @@ def test_objects_without_pixels_change_only_their_encoding() -> None:
         assert str(out.file_meta.TransferSyntaxUID) == target
         assert out.ReferencedStudySequence[0].ReferencedSOPInstanceUID == "1.2.3"
         assert out.PatientName == ds.PatientName
+
+
+@pytest.mark.parametrize("target", [ts.JPEG_LS_LOSSLESS, ts.J2K_LOSSLESS, ts.RLE, ts.HTJ2K])
+def test_multi_frame_encapsulation_follows_annex_a4(target: str) -> None:
+    """One fragment per frame, each of even length, and a Basic Offset Table whose offsets
+    point at each frame's first fragment item."""
+    ds = make_image(next(f for f in FORMATS if f.name == "multi-s16"))
+    out = reread(transcode(ds, target))
+    data = out.PixelData
+    assert out["PixelData"].is_undefined_length
+    offsets = [int(x) for x in parse_basic_offsets(io.BytesIO(data), endianness="<")]
+    fragments = list(generate_fragments(data))[1:]  # the first item is the offset table
+    assert len(fragments) == 3 and len(offsets) == 3
+    assert all(len(fragment) % 2 == 0 for fragment in fragments)
+    bot_end = 8 + 4 * len(offsets)
+    expected, position = [], 0
+    for fragment in fragments:
+        expected.append(position)
+        position += 8 + len(fragment)
+    assert offsets == expected
+    assert data[bot_end + offsets[1] : bot_end + offsets[1] + 4] == b"\xfe\xff\x00\xe0"
