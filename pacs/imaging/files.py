@@ -17,10 +17,18 @@ from pacs.errors import ImagingError, InvalidDataset, PacsError
 from pacs.imaging.render import render
 from pacs.imaging.transcode import TranscodeOptions, transcode
 from pacs.messages import RenderRequest, TranscodeRequest
+from pacs.storage.dicomfile import read_header
 
 
 def read_dataset(path: Path) -> Dataset:
-    """The whole data set (pixel data included); unreadable input is InvalidDataset."""
+    """The whole data set (pixel data included); unreadable input is InvalidDataset. pydicom
+    reads a cut file without complaint, so the header's structural check runs first."""
+    try:
+        header = read_header(path) if path.exists() else None
+    except InvalidDataset as exc:
+        raise InvalidDataset(f"{path.name}: {exc.message}") from exc
+    if header is not None and len(header) == 0:
+        raise InvalidDataset(f"{path.name}: no data set after the file meta (truncated?)")
     try:
         ds = pydicom.dcmread(path)
     except FileNotFoundError as exc:

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 FORMATS_BY_SUFFIX = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png"}
 SUFFIX_FOR = {"jpeg": ".jpg", "png": ".png"}
-# Suffixes replaced by the image's; any other name (often a bare UID) gets the image's appended.
-DICOM_SUFFIXES = frozenset({".dcm", ".dicom", ".dic"})
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -70,10 +68,9 @@ def main(args: argparse.Namespace) -> int:
         return 2
 
     def convert(path: Path, out: Path) -> None:
-        target = image_name(out, SUFFIX_FOR[fmt]) if folder else out
-        target.write_bytes(render_file(RenderRequest(path=path, options=options)))
+        out.write_bytes(render_file(RenderRequest(path=path, options=options)))
 
-    return batch.run(src, dest, convert)
+    return batch.run(src, dest, convert, suffix=SUFFIX_FOR[fmt] if folder else None)
 
 
 def _options(args: argparse.Namespace, fmt: str) -> RenderOptions:
@@ -90,11 +87,3 @@ def _options(args: argparse.Namespace, fmt: str) -> RenderOptions:
         rows=args.size,
         columns=args.size,
     )
-
-
-def image_name(path: Path, suffix: str) -> Path:
-    """``a/b.dcm`` -> ``a/b.jpg``; ``a/1.2.840.5`` -> ``a/1.2.840.5.jpg``: a UID's last part is
-    not an extension, and replacing it would make instances overwrite each other's image."""
-    if path.suffix.lower() in DICOM_SUFFIXES:
-        return path.with_suffix(suffix)
-    return path.with_name(path.name + suffix)
