@@ -11,15 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from pacs.tools.args import in_out
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", type=Path, metavar="IN", help="a DICOM file or a folder")
-    parser.add_argument(
-        "output",
-        type=Path,
-        metavar="OUT",
-        help="the output file (or folder, for a folder IN: relative paths are mirrored)",
-    )
+    in_out(parser, "the output file (or folder, for a folder IN: relative paths are mirrored)")
     parser.add_argument("--keep-uids", action="store_true", help="Retain UIDs Option")
     parser.add_argument(
         "--keep-dates",

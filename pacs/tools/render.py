@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pacs.tools.args import in_out
+
 if TYPE_CHECKING:
     from pacs.imaging.render import RenderOptions
 
@@ -24,13 +26,7 @@ SUFFIX_FOR = {"jpeg": ".jpg", "png": ".png"}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", type=Path, metavar="IN", help="a DICOM file, or a folder")
-    parser.add_argument(
-        "output",
-        type=Path,
-        metavar="OUT",
-        help="the image file (.jpg, .jpeg or .png), or a folder when IN is a folder",
-    )
+    in_out(parser, "the image file (.jpg, .jpeg or .png), or a folder when IN is a folder")
     parser.add_argument("--frame", type=int, default=1, help="frame number, from 1 (default 1)")
     parser.add_argument(
         "--size", type=int, metavar="N", help="fit inside N x N pixels (never enlarges)"

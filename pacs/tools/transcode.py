@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pacs.tools.args import in_out
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", type=Path, help="a DICOM file or a folder (recursively)")
-    parser.add_argument("output", type=Path, help="the output file, or folder for a folder")
+    in_out(parser, "the output file, or a folder when IN is a folder")
     parser.add_argument(
         "--syntax", required=True, help="target transfer syntax UID (e.g. 1.2.840.10008.1.2.4.80)"
     )
