@@ -72,8 +72,10 @@ _TABLE = (
     Syntax(uid=JPEG_LOSSLESS, name="JPEG Lossless", kind=Kind.ENCAPSULATED),
     Syntax(uid=JPEG_LOSSLESS_SV1, name="JPEG Lossless SV1", kind=Kind.ENCAPSULATED),
     Syntax(uid=JPEG_LS_LOSSLESS, name="JPEG-LS Lossless", kind=Kind.ENCAPSULATED),
+    # Signed samples are coded as bit patterns: an error of NEAR across 0x7FFF/0x8000 would
+    # flip a sample from one end of the range to the other.
     Syntax(uid=JPEG_LS_NEAR, name="JPEG-LS Near-Lossless", kind=Kind.ENCAPSULATED, lossy=True,
-           method="ISO_14495_1"),
+           signed=False, method="ISO_14495_1"),
     Syntax(uid=J2K_LOSSLESS, name="JPEG 2000 Lossless", kind=Kind.ENCAPSULATED),
     Syntax(uid=J2K, name="JPEG 2000", kind=Kind.ENCAPSULATED, lossy=True, method="ISO_15444_1"),
     Syntax(uid=HTJ2K_LOSSLESS, name="HTJ2K Lossless", kind=Kind.ENCAPSULATED),

@@ -115,18 +115,19 @@ def _via_pixels(
     colour as YCbCr themselves); lossless ones keep the stored colour space, so the round trip is
     exact. Frame encoders take one decoded frame at a time, so a long multi-frame object never
     sits in memory decoded."""
-    _set_decoded_photometric(out, src, tgt)
+    as_rgb = _decode_as_rgb(ds, src, tgt)
+    _set_decoded_photometric(out, as_rgb=as_rgb)
     fmt = PixelFormat.of(out)
     check_target(tgt, fmt)
     before = lossy.original_size(fmt)
     if tgt.uid in codecs.ENCODERS:
         encoded = [
-            codecs.encode_frame(tgt.uid, frame, fmt, opts.quality)
-            for frame in iter_decoded(ds, as_rgb=tgt.lossy)
+            codecs.encode_frame(tgt.uid, in_range(frame, fmt), fmt, opts.quality)
+            for frame in iter_decoded(ds, as_rgb=as_rgb)
         ]
         _encapsulate(out, encoded, fmt, tgt)
     else:
-        arr = decoded(ds, as_rgb=tgt.lossy)
+        arr = in_range(decoded(ds, as_rgb=as_rgb), fmt)
         _native_pixels(out, arr, fmt)
         if not tgt.encapsulated:
             return to_native(out, ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
@@ -139,17 +140,41 @@ def _via_pixels(
     return out
 
 
-def _set_decoded_photometric(out: Dataset, src: ts.Syntax, tgt: ts.Syntax) -> None:
-    """After decoding, the samples are RGB when a colour transform was undone."""
-    pi = str(out.get("PhotometricInterpretation", "")).strip()
+# Colour spaces that only exist inside a compressed stream: decoded, they are RGB samples.
+STREAM_COLOUR = frozenset({"YBR_FULL_422", "YBR_PARTIAL_420", "YBR_ICT", "YBR_RCT"})
+
+
+def _decode_as_rgb(ds: Dataset, src: ts.Syntax, tgt: ts.Syntax) -> bool:
+    """Lossy targets take RGB (they code colour as YCbCr themselves). Otherwise samples keep the
+    stored colour space, so a lossless round trip is exact, except the subsampled or transformed
+    spaces of compressed streams, which are decoded to RGB."""
+    pi = str(ds.get("PhotometricInterpretation", "")).strip()
+    if int(ds.get("SamplesPerPixel", 1)) != 3:
+        return False
+    return tgt.lossy or (src.encapsulated and pi in STREAM_COLOUR)
+
+
+def _set_decoded_photometric(out: Dataset, *, as_rgb: bool) -> None:
     if int(out.get("SamplesPerPixel", 1)) != 3:
         return
-    if tgt.lossy and pi.startswith("YBR"):
+    pi = str(out.get("PhotometricInterpretation", "")).strip()
+    if as_rgb and pi.startswith("YBR"):
         out.PhotometricInterpretation = "RGB"
-    elif pi in ("YBR_ICT", "YBR_RCT", "YBR_FULL_422", "YBR_PARTIAL_420") and src.encapsulated:
-        out.PhotometricInterpretation = "RGB"  # the decoders return RGB for these
     elif pi == "YBR_FULL_422":
         out.PhotometricInterpretation = "YBR_FULL"  # native 4:2:2 comes back upsampled
+
+
+def in_range(arr: NDArray[Any], fmt: PixelFormat) -> NDArray[Any]:
+    """Clip to what Bits Stored can hold: a lossy source may decode a little beyond it (a stream
+    coded at a higher precision than Bits Stored), and a reader that masks to Bits Stored would
+    wrap such a sample to the other end of the range. Lossless data is never changed."""
+    if fmt.signed:
+        low, high = -(1 << (fmt.bits_stored - 1)), (1 << (fmt.bits_stored - 1)) - 1
+    else:
+        low, high = 0, (1 << fmt.bits_stored) - 1
+    if arr.size and (arr.min() < low or arr.max() > high):
+        return np.clip(arr, low, high).astype(arr.dtype)
+    return arr
 
 
 def _native_pixels(out: Dataset, arr: NDArray[Any], fmt: PixelFormat) -> Dataset:

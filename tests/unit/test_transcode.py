@@ -48,7 +48,7 @@ LOSSY_CASES = [
     ("u8", ts.JPEG_BASELINE, "ISO_10918_1", 12),
     ("rgb-p1", ts.JPEG_BASELINE, "ISO_10918_1", 40),
     ("u12", ts.JPEG_EXTENDED, "ISO_10918_1", 200),
-    ("s16", ts.JPEG_LS_NEAR, "ISO_14495_1", 4),
+    ("u16", ts.JPEG_LS_NEAR, "ISO_14495_1", 4),
     ("u16", ts.J2K, "ISO_15444_1", 3000),
     ("u12", ts.HTJ2K, "ISO_15444_15", 400),
 ]
@@ -85,6 +85,7 @@ def test_a_second_lossy_step_appends_to_the_history() -> None:
     [
         ("u16", ts.JPEG_BASELINE, "at most 8 bits"),
         ("s12", ts.JPEG_EXTENDED, "unsigned samples only"),
+        ("s16", ts.JPEG_LS_NEAR, "unsigned samples only"),
         ("rgb-p0", ts.JPEG_EXTENDED, "greyscale only"),
         ("palette-u8", ts.JPEG_BASELINE, "lossy codec would corrupt PALETTE COLOR"),
         ("u8", "1.2.3.4", "cannot encode transfer syntax 1.2.3.4"),
@@ -147,3 +148,28 @@ def test_multi_frame_encapsulation_follows_annex_a4(target: str) -> None:
         position += 8 + len(fragment)
     assert offsets == expected
     assert data[bot_end + offsets[1] : bot_end + offsets[1] + 4] == b"\xfe\xff\x00\xe0"
+
+
+@pytest.mark.parametrize("name", ["rgb-p0", "rgb-p1", "ybr-full", "ybr-422"])
+@pytest.mark.parametrize("target", [ts.EXPLICIT_LE, ts.JPEG_LS_LOSSLESS, ts.RLE])
+def test_lossy_colour_decodes_to_rgb_when_leaving_jpeg(name: str, target: str) -> None:
+    """A YBR_FULL_422 JPEG becomes RGB samples labelled RGB, close to the original colours."""
+    ds = make_image(next(f for f in FORMATS if f.name == name))
+    want = pixel_array(ds).astype(np.int64)  # RGB, whatever the stored colour space
+    jpeg = reread(transcode(ds, ts.JPEG_BASELINE))
+    out = reread(transcode(jpeg, target))
+    assert out.PhotometricInterpretation == "RGB"
+    assert np.abs(pixel_array(out, as_rgb=False).astype(np.int64) - want).mean() < 40
+
+
+def test_lossy_samples_beyond_bits_stored_are_clipped() -> None:
+    """A stream coded at 16-bit precision for data declared 12-bit (as some encoders write it):
+    samples the codec puts above 4095 must come out as 4095, not wrapped to small values."""
+    ds = make_image(next(f for f in FORMATS if f.name == "u16"))
+    j2k = reread(transcode(ds, ts.J2K))
+    j2k.BitsStored, j2k.HighBit = 12, 11
+    assert int(pixel_array(j2k).max()) > 4095  # the premise: the decoder does not mask
+    out = reread(transcode(j2k, ts.RLE))
+    values = pixel_array(out)
+    assert int(values.max()) == 4095
+    assert int((values == 4095).sum()) == int((pixel_array(j2k) >= 4095).sum())
