@@ -173,7 +173,8 @@ def in_range(arr: NDArray[Any], fmt: PixelFormat) -> NDArray[Any]:
     else:
         low, high = 0, (1 << fmt.bits_stored) - 1
     if arr.size and (arr.min() < low or arr.max() > high):
-        return np.clip(arr, low, high).astype(arr.dtype)
+        clipped: NDArray[Any] = np.clip(arr, low, high).astype(arr.dtype)
+        return clipped
     return arr
 
 
