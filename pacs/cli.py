@@ -80,6 +80,10 @@ def _config_check(path: Path | None) -> int:
         print(f"[{section}]")
         for key, value in _items(getattr(settings, section)):
             print(f"  {key} = {value!r}")
+    for node in settings.nodes:
+        print("[[nodes]]")
+        for key, value in _items(node):
+            print(f"  {key} = {value!r}")
     return 0
 
 

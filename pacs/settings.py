@@ -9,102 +9,21 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from pacs import settings_checks as checks
 from pacs.errors import SettingsError
+from pacs.settings_checks import OPERATIONS, Check
 
-AE_TITLE = re.compile(r"^[ -~]{1,16}$")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_LAYOUT = (
     "{StudyDate:%Y}/{StudyDate:%m}/{StudyDate:%d}/{StudyInstanceUID}/{SeriesInstanceUID}"
     "/{SOPInstanceUID}.dcm"
 )
-
-Check = Callable[[Any], str | None]
-
-
-def _port(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535
-    return None if ok else "expected a port number 0-65535 (0 = any free port)"
-
-
-def _non_negative(value: Any) -> str | None:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    return None if ok else "expected a whole number, 0 or more"
-
-
-def _positive(value: Any) -> str | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-    return None if ok else "expected a positive number"
-
-
-def _ae_title(value: Any) -> str | None:
-    ok = isinstance(value, str) and bool(AE_TITLE.match(value)) and value.strip() != ""
-    ok = ok and "\\" not in value
-    return None if ok else "expected an AE title: 1-16 printable ASCII characters, no backslash"
-
-
-def _ae_list(value: Any) -> str | None:
-    if not isinstance(value, list):
-        return "expected a list of AE titles"
-    bad = [v for v in value if _ae_title(v)]
-    return f"invalid AE title(s): {bad!r}" if bad else None
-
-
-def _choice(*options: str) -> Check:
-    def check(value: Any) -> str | None:
-        return None if value in options else f"expected one of {', '.join(options)}"
-
-    return check
-
-
-def _level(value: Any) -> str | None:
-    ok = isinstance(value, str) and value.upper() in LOG_LEVELS
-    return None if ok else f"expected a log level: {', '.join(LOG_LEVELS)}"
-
-
-def _levels(value: Any) -> str | None:
-    if not isinstance(value, dict):
-        return "expected a table of service = level"
-    bad = [k for k, v in value.items() if _level(v)]
-    return f"invalid level for: {', '.join(bad)}" if bad else None
-
-
-def _db_url(value: Any) -> str | None:
-    ok = isinstance(value, str) and value.startswith(("sqlite://", "postgresql+psycopg://"))
-    return None if ok else "expected sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
-
-
-def _layout(value: Any) -> str | None:
-    from pacs.storage.layout import LayoutError, compile_layout  # noqa: PLC0415 (cycle-free)
-
-    if not isinstance(value, str):
-        return "expected a path template string"
-    try:
-        compile_layout(value)
-    except LayoutError as exc:
-        return str(exc)
-    return None
-
-
-def _charsets(value: Any) -> str | None:
-    import codecs  # noqa: PLC0415
-
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, list) or not names:
-        return "expected a character set name or a list of them"
-    for name in names:
-        try:
-            codecs.lookup(str(name))
-        except LookupError:
-            return f"unknown character set {name!r}"
-    return None
 
 
 def _as_tuple(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -123,32 +42,37 @@ def _list_field(default: list[str], check: Check) -> Any:
 
 @attrs.frozen(kw_only=True)
 class DicomSettings:
-    ae_title: str = _field("PACS", _ae_title, str)
+    ae_title: str = _field("PACS", checks.ae_title, str)
     host: str = _field("0.0.0.0", None, str)
-    port: int = _field(11112, _port, int)
-    max_associations: int = _field(32, _positive, int)
+    port: int = _field(11112, checks.port, int)
+    max_associations: int = _field(32, checks.positive, int)
     # DICOM worker processes; 0 serves DICOM in the main process. One per core by default:
     # a Python process is bound to one core, and pynetdicom's receive path is CPU bound.
-    workers: int = _field(os.cpu_count() or 1, _non_negative, int)
-    allowed_calling_aets: tuple[str, ...] = _list_field([], _ae_list)
-    max_pdu: int = _field(131072, _positive, int)
-    acse_timeout: float = _field(30.0, _positive, (int, float))
-    dimse_timeout: float = _field(60.0, _positive, (int, float))
-    network_timeout: float = _field(60.0, _positive, (int, float))
-    store_timeout: float = _field(50.0, _positive, (int, float))
+    workers: int = _field(os.cpu_count() or 1, checks.non_negative, int)
+    allowed_calling_aets: tuple[str, ...] = _list_field([], checks.ae_list)
+    max_pdu: int = _field(131072, checks.positive, int)
+    acse_timeout: float = _field(30.0, checks.positive, (int, float))
+    dimse_timeout: float = _field(60.0, checks.positive, (int, float))
+    network_timeout: float = _field(60.0, checks.positive, (int, float))
+    store_timeout: float = _field(50.0, checks.positive, (int, float))
+    # What a calling AE that is not a configured node may ask for.
+    default_permissions: tuple[str, ...] = _list_field(list(OPERATIONS), checks.operations)
+    max_find_results: int = _field(10000, checks.positive, int)
+    # PN matching ignores case (and accents) unless this is false, as the standard's default.
+    case_insensitive_names: bool = _field(True, None, bool)
 
 
 @attrs.frozen(kw_only=True)
 class HttpSettings:
     host: str = _field("0.0.0.0", None, str)
-    port: int = _field(8042, _port, int)
+    port: int = _field(8042, checks.port, int)
 
 
 @attrs.frozen(kw_only=True)
 class StorageSettings:
     path: Path = _field(Path("data/storage"), None, str)
-    layout: str = _field(DEFAULT_LAYOUT, _layout, str)
-    duplicates: str = _field("keep", _choice("keep", "replace", "reject"), str)
+    layout: str = _field(DEFAULT_LAYOUT, checks.layout, str)
+    duplicates: str = _field("keep", checks.choice("keep", "replace", "reject"), str)
     fsync: bool = _field(True, None, bool)
     startup_sweep: bool = _field(True, None, bool)
 
@@ -160,17 +84,19 @@ class StorageSettings:
 
 @attrs.frozen(kw_only=True)
 class DatabaseSettings:
-    url: str = _field("sqlite:///data/index.db", _db_url, str)
-    batch_size: int = _field(256, _positive, int)
+    url: str = _field("sqlite:///data/index.db", checks.db_url, str)
+    batch_size: int = _field(256, checks.positive, int)
 
 
 @attrs.frozen(kw_only=True)
 class LoggingSettings:
     dir: Path = _field(Path("data/logs"), None, str)
-    level: str = _field("INFO", _level, str)
-    levels: Mapping[str, str] = attrs.field(factory=dict, metadata={"check": _levels, "kind": dict})
-    max_bytes: int = _field(10 * 1024 * 1024, _positive, int)
-    backups: int = _field(5, _positive, int)
+    level: str = _field("INFO", checks.level, str)
+    levels: Mapping[str, str] = attrs.field(
+        factory=dict, metadata={"check": checks.levels, "kind": dict}
+    )
+    max_bytes: int = _field(10 * 1024 * 1024, checks.positive, int)
+    backups: int = _field(5, checks.positive, int)
 
 
 @attrs.frozen(kw_only=True)
@@ -178,13 +104,9 @@ class CharsetSettings:
     fallback: tuple[str, ...] = attrs.field(
         factory=lambda: ("GB18030",),
         converter=_as_tuple,
-        metadata={"check": _charsets, "kind": (str, list)},
+        metadata={"check": checks.charsets, "kind": (str, list)},
     )
     rewrite_files: bool = _field(False, None, bool)
-
-
-def _quality(value: Any) -> str | None:
-    return None if 1 <= value <= 100 else "must be between 1 and 100"
 
 
 @attrs.frozen(kw_only=True)
@@ -192,11 +114,23 @@ class ImagingSettings:
     """``pool``: where pixel work runs: "process" (worker processes, no GIL contention with the
     DICOM edge) or "thread"; ``workers`` is how many run at once, ``queue`` how many wait."""
 
-    pool: str = _field("process", _choice("process", "thread"), str)
-    workers: int = _field(os.cpu_count() or 1, _positive, int)
-    queue: int = _field(64, _positive, int)
-    quality: int = _field(90, _quality, int)
-    timeout: float = _field(120.0, _positive, (int, float))
+    pool: str = _field("process", checks.choice("process", "thread"), str)
+    workers: int = _field(os.cpu_count() or 1, checks.positive, int)
+    queue: int = _field(64, checks.positive, int)
+    quality: int = _field(90, checks.quality, int)
+    timeout: float = _field(120.0, checks.positive, (int, float))
+
+
+@attrs.frozen(kw_only=True)
+class NodeSettings:
+    """A remote DICOM node (``[[nodes]]``): a C-MOVE destination by its AE title, and, when it
+    calls, allowed what ``allow`` lists."""
+
+    name: str = _field("", checks.required, str)
+    ae_title: str = _field("", checks.ae_title, str)
+    host: str = _field("", checks.required, str)
+    port: int = _field(104, checks.port, int)
+    allow: tuple[str, ...] = _list_field(list(OPERATIONS), checks.operations)
 
 
 @attrs.frozen(kw_only=True)
@@ -208,6 +142,7 @@ class Settings:
     logging: LoggingSettings = attrs.field(factory=LoggingSettings)
     charset: CharsetSettings = attrs.field(factory=CharsetSettings)
     imaging: ImagingSettings = attrs.field(factory=ImagingSettings)
+    nodes: tuple[NodeSettings, ...] = ()
     source: str = attrs.field(default="embedded defaults")
 
 
@@ -306,15 +241,36 @@ def _kind_name(kind: Any) -> str:
     return names.get(kind, str(kind))
 
 
+def _build_nodes(values: Any, base: Path, errors: list[str]) -> tuple[NodeSettings, ...]:
+    if not isinstance(values, list):
+        errors.append("[[nodes]]: expected an array of tables ([[nodes]] sections)")
+        return ()
+    nodes = tuple(
+        _build_table(NodeSettings, f"[[nodes]] #{i}", value, base, errors)
+        for i, value in enumerate(values, 1)
+    )
+    for i, node in enumerate(nodes, 1):
+        missing = [key for key in ("name", "ae_title", "host") if not getattr(node, key)]
+        if missing:
+            errors.append(f"[[nodes]] #{i}: missing {', '.join(missing)}")
+    names = [node.name for node in nodes]
+    if len(set(names)) != len(names):
+        errors.append("[[nodes]]: names must be unique")
+    return nodes
+
+
 def _build_section(name: str, values: Any, base: Path, errors: list[str]) -> Any:
-    cls = SECTION_TYPES[name]
+    return _build_table(SECTION_TYPES[name], f"[{name}]", values, base, errors)
+
+
+def _build_table(cls: Any, name: str, values: Any, base: Path, errors: list[str]) -> Any:
     if not isinstance(values, Mapping):
-        errors.append(f"[{name}]: expected a table, got {values!r}")
+        errors.append(f"{name}: expected a table, got {values!r}")
         return cls()
     fields = {f.name: f for f in attrs.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
-        label = f"[{name}] {key}"
+        label = f"{name} {key}"
         if key not in fields:
             errors.append(f"{label}: unknown key{_suggest(key, list(fields))}")
             continue
@@ -327,7 +283,7 @@ def _build_section(name: str, values: Any, base: Path, errors: list[str]) -> Any
         if key in fields and str(fields[key].type) == "Path":
             raw = kwargs.get(key, fields[key].default)
             kwargs[key] = (base / Path(raw)).resolve() if not Path(raw).is_absolute() else Path(raw)
-    if name == "database":
+    if cls is DatabaseSettings:
         kwargs["url"] = _resolve_sqlite(kwargs.get("url", fields["url"].default), base)
     return cls(**kwargs)
 
@@ -356,6 +312,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     data = _merge(data, env_overrides(environ))
     errors: list[str] = []
     sections: dict[str, Any] = {}
+    nodes = _build_nodes(data.pop("nodes", []), base, errors)
     for name, values in data.items():
         if name not in SECTION_TYPES:
             errors.append(f"[{name}]: unknown section{_suggest(name, list(SECTION_TYPES))}")
@@ -367,4 +324,4 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     if errors:
         raise SettingsError(errors)
     source = str(path) if path else "embedded defaults"
-    return Settings(**sections, source=source)
+    return Settings(**sections, nodes=nodes, source=source)

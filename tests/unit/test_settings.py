@@ -274,3 +274,41 @@ def test_cli_config_check_accepts_a_good_file(tmp_path: Path) -> None:
     assert f"{good}: OK" in proc.stdout
     assert "ae_title = 'GOOD'" in proc.stdout
     assert str(tmp_path.resolve() / "s") in proc.stdout
+
+
+def test_remote_nodes_are_loaded(tmp_path: Path) -> None:
+    config = tmp_path / "pacs.toml"
+    config.write_text(
+        '[[nodes]]\nname = "ws1"\nae_title = "WS1"\nhost = "10.0.0.5"\nport = 104\n'
+        'allow = ["find", "get"]\n\n'
+        '[[nodes]]\nname = "archive"\nae_title = "ARCH"\nhost = "archive.local"\n'
+    )
+    settings = load(config, environ={})
+    assert [n.name for n in settings.nodes] == ["ws1", "archive"]
+    assert settings.nodes[0].allow == ("find", "get")
+    assert settings.nodes[1].port == 104
+    assert settings.nodes[1].allow == ("echo", "store", "find", "move", "get")
+    assert load(None, environ={}).nodes == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[[nodes]]\nname = "a"\nhost = "h"\n', "[[nodes]] #1: missing ae_title"),
+        ('[[nodes]]\nname = "a"\nae_title = "A"\nhost = "h"\nallow = ["fly"]\n', "'fly'"),
+        ('[[nodes]]\nname = "a"\nae_title = "A"\nhost = "h"\nport = 70000\n', "port"),
+        ('[[nodes]]\nname = "a"\nae_title = "A"\nhost = "h"\ncolour = 1\n', "unknown key"),
+        (
+            '[[nodes]]\nname = "a"\nae_title = "A"\nhost = "h"\n'
+            '[[nodes]]\nname = "a"\nae_title = "B"\nhost = "h"\n',
+            "names must be unique",
+        ),
+        ('nodes = "ws1"\n', "expected an array of tables"),
+    ],
+)
+def test_bad_nodes_are_explained(tmp_path: Path, text: str, fragment: str) -> None:
+    config = tmp_path / "pacs.toml"
+    config.write_text(text)
+    with pytest.raises(SettingsError) as info:
+        load(config, environ={})
+    assert any(fragment in problem for problem in info.value.problems), info.value.problems
