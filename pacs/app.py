@@ -19,6 +19,7 @@ import trio
 from sqlalchemy import Engine
 
 from pacs.dicom import listener, pool
+from pacs.dicom.handlers.qr import QueryRetrieve
 from pacs.dicom.handoff import HandoffReceiver
 from pacs.http import server as http_server
 from pacs.http.app import Health
@@ -121,7 +122,7 @@ async def _close_on(event: trio.Event, channel: trio.MemorySendChannel[Any]) -> 
 
 
 async def _start_dicom(
-    nursery: trio.Nursery, settings: Settings, core: Core, shutdown: trio.Event
+    nursery: trio.Nursery, settings: Settings, core: Core, shutdown: trio.Event, qr: QueryRetrieve
 ) -> tuple[int, Callable[[], int]]:
     """The DICOM edge: in this process, or spread over worker processes. Returns its port and
     a probe of open associations."""
@@ -139,6 +140,7 @@ async def _start_dicom(
         core.store_writer.place,
         shutdown,
         handoff=handoff,
+        qr=qr,
     )
     if pool_end is not None:
         pool_: pool.Pool = await nursery.start(
@@ -203,7 +205,8 @@ async def _serve(
         if settings.storage.startup_sweep:
             nursery.start_soon(_sweep, core.file_indexer(settings), shutdown)
         imaging = await _start_imaging(nursery, settings, limits, shutdown)
-        dicom_port, associations = await _start_dicom(nursery, settings, core, shutdown)
+        qr = QueryRetrieve(engine=core.engine, settings=settings, imaging=imaging)
+        dicom_port, associations = await _start_dicom(nursery, settings, core, shutdown, qr)
         await core.index.aclose()  # the writer, the sweeper and the workers hold clones
         health = _health(core, imaging, dicom_port, associations)
         http_port = await nursery.start(http_server.run, settings.http, health, shutdown)

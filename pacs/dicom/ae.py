@@ -27,6 +27,16 @@ TRANSFER_SYNTAXES = [
 ]
 
 
+QUERY_RETRIEVE = (
+    "1.2.840.10008.5.1.4.1.2.1.1",  # Patient Root FIND
+    "1.2.840.10008.5.1.4.1.2.1.2",  # Patient Root MOVE
+    "1.2.840.10008.5.1.4.1.2.1.3",  # Patient Root GET
+    "1.2.840.10008.5.1.4.1.2.2.1",  # Study Root FIND
+    "1.2.840.10008.5.1.4.1.2.2.2",  # Study Root MOVE
+    "1.2.840.10008.5.1.4.1.2.2.3",  # Study Root GET
+)
+
+
 def configure_pynetdicom(spool: Path) -> None:
     """Process-wide pynetdicom settings: stream C-STORE datasets to files in our spool (on the
     storage filesystem, so placing them is a rename) instead of holding them in memory."""
@@ -48,8 +58,13 @@ def build_ae(settings: DicomSettings) -> Any:
     if settings.allowed_calling_aets:
         ae.require_calling_aet = list(settings.allowed_calling_aets)
     for cx in AllStoragePresentationContexts:
-        ae.add_supported_context(str(cx.abstract_syntax), TRANSFER_SYNTAXES)
+        # both roles: peers store to us, and a C-GET requestor takes our C-STOREs as SCP
+        ae.add_supported_context(
+            str(cx.abstract_syntax), TRANSFER_SYNTAXES, scu_role=True, scp_role=True
+        )
     ae.add_supported_context(Verification, TRANSFER_SYNTAXES)
+    for uid in QUERY_RETRIEVE:
+        ae.add_supported_context(uid, TRANSFER_SYNTAXES[:3])
     return ae
 
 

@@ -12,11 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import trio
 from pynetdicom import evt
 
 from pacs.dicom.ae import build_ae, configure_pynetdicom, set_nodelay
 from pacs.dicom.handlers.echo import handle_echo
+from pacs.dicom.handlers.find import handle_find
+from pacs.dicom.handlers.qr import QueryRetrieve
+from pacs.dicom.handlers.retrieve import handle_get, handle_move
 from pacs.dicom.handlers.store import StoreService, handle_store
 from pacs.dicom.handoff import HandoffReceiver
 from pacs.messages import PlacedFile, StoreRequest
@@ -38,7 +42,12 @@ def _log_association(event: Any) -> None:
     )
 
 
-def _start(settings: DicomSettings, service: StoreService, handoff: HandoffReceiver | None) -> Any:
+def _start(
+    settings: DicomSettings,
+    service: StoreService,
+    handoff: HandoffReceiver | None,
+    qr: QueryRetrieve | None,
+) -> Any:
     ae = build_ae(settings)
     handlers: list[Any] = [
         (evt.EVT_CONN_OPEN, set_nodelay),
@@ -48,6 +57,12 @@ def _start(settings: DicomSettings, service: StoreService, handoff: HandoffRecei
         (evt.EVT_ABORTED, _log_association),
         (evt.EVT_REJECTED, _log_association),
     ]
+    if qr is not None:
+        handlers += [
+            (evt.EVT_C_FIND, handle_find, [qr]),
+            (evt.EVT_C_MOVE, handle_move, [qr]),
+            (evt.EVT_C_GET, handle_get, [qr]),
+        ]
     if handoff is None:
         return ae.start_server((settings.host, settings.port), block=False, evt_handlers=handlers)
     # a worker: connections arrive from the main process; the server's own socket stays idle
@@ -77,6 +92,7 @@ async def run(
     shutdown: trio.Event,
     *,
     handoff: HandoffReceiver | None = None,
+    qr: QueryRetrieve | None = None,
     grace: float = 10.0,
     task_status: Any = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -85,7 +101,9 @@ async def run(
     service = StoreService(
         portal=Portal.current(), store=store, place=place, timeout=settings.store_timeout
     )
-    server = await trio.to_thread.run_sync(_start, settings, service, handoff)
+    if qr is not None:
+        qr = attrs.evolve(qr, portal=service.portal)
+    server = await trio.to_thread.run_sync(_start, settings, service, handoff, qr)
     host, port = server.server_address[:2]
     log.info("DICOM %s listening on %s:%d", settings.ae_title, host, port)
     task_status.started(server)

@@ -15,8 +15,10 @@ from typing import Any
 import trio
 
 from pacs.dicom import listener
+from pacs.dicom.handlers.qr import QueryRetrieve
 from pacs.dicom.handoff import READY, HandoffReceiver
 from pacs.errors import ServiceStopped
+from pacs.index.db import make_engine
 from pacs.index.indexer import IndexInbox
 from pacs.messages import IndexRequest, IndexResult
 from pacs.runtime.limits import Limits
@@ -76,6 +78,8 @@ async def _run(
         control,
         on_lost=functools.partial(_set_from_thread, shutdown, trio.lowlevel.current_trio_token()),
     )
+    # reads (C-FIND, C-MOVE, C-GET) go to the index directly; writes cross to the main process
+    engine = await trio.to_thread.run_sync(make_engine, settings.database.url)
     async with trio.open_nursery() as nursery:
         await nursery.start(index_client, stream, index_recv)
         store_writer, store = await writer.start(nursery, area, settings, index_send, limits)
@@ -89,8 +93,10 @@ async def _run(
             store_writer.place,
             shutdown,
             handoff=handoff,
+            qr=QueryRetrieve(engine=engine, settings=settings),
         )
         handoff.send(READY)
+    await trio.to_thread.run_sync(engine.dispose)
 
 
 async def main(settings: Settings, control_fd: int, index_fd: int) -> None:
