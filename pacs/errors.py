@@ -84,3 +84,13 @@ class BadRenderRequest(ImagingError):
     window, size or quality): the fault is in the request, not the pixel data, hence 400."""
 
     http_status = 400
+
+
+class QueryError(PacsError):
+    """A query key the server cannot match as asked: a malformed value (a date that is not a
+    date), a matching type its VR does not allow (a range on a number, a wildcard in a UID), or
+    a key the index cannot answer. The fault is in the request, hence C-FIND's 0xA900
+    "Identifier does not match SOP Class" and HTTP 400; the message names the attribute."""
+
+    dimse_status = 0xA900
+    http_status = 400
