@@ -1,12 +1,177 @@
-"""C-FIND SCP (being built)."""
+"""C-FIND SCP, patient and study root, answered entirely from the index.
+
+Matches stream as pending responses while the database streams rows; C-CANCEL is honoured
+between rows; at most ``[dicom] max_find_results`` come back (then 0xA700 says the query was
+cut). Each response carries every key the query asked for (empty when unknown), with a Specific
+Character Set that can represent its text: the query's own when it can, else UTF-8."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+import warnings
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from pydicom.charset import convert_encodings, encode_string
+from pydicom.datadict import dictionary_VR, keyword_for_tag
+from pydicom.dataset import Dataset
+from pydicom.multival import MultiValue
+
 from pacs.dicom.handlers.qr import QueryRetrieve
+from pacs.dicom.handlers.status import failure
+from pacs.errors import PacsError, QueryError
+from pacs.index import query as index_query
+from pacs.index.keys import KEYS, Level
+from pacs.model.charset import decode_value, parse_declared
+from pacs.model.summary import TEXT_VRS
+
+log = logging.getLogger("pacs.dicom.find")
+
+PATIENT_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.1.1"
+STUDY_ROOT_FIND = "1.2.840.10008.5.1.4.1.2.2.1"
+CONTROL_KEYWORDS = frozenset({"QueryRetrieveLevel", "SpecificCharacterSet"})
+PENDING, CANCELLED = 0xFF00, 0xFE00
+SINGLE_TEXT = frozenset({"LT", "ST", "UT"})  # one value: a backslash is text
 
 
-def handle_find(event: Any, qr: QueryRetrieve) -> Iterator[tuple[int, Any]]:
-    yield 0xC000, None
+def handle_find(event: Any, qr: QueryRetrieve) -> Iterator[tuple[Any, Any]]:
+    caller = qr.calling_ae(event)
+    if not qr.permitted(event, "find"):
+        log.warning("C-FIND from %s refused: not permitted", caller)
+        yield failure(QueryError(f"C-FIND is not permitted for {caller}")), None
+        return
+    try:
+        identifier = event.identifier
+        level, query = _plan(identifier, str(event.request.AffectedSOPClassUID), qr)
+    except PacsError as exc:
+        log.warning("C-FIND from %s rejected: %s", caller, exc.message)
+        yield failure(exc), None
+        return
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.warning("C-FIND from %s: unreadable identifier: %s", caller, exc)
+        yield failure(QueryError(f"unreadable query identifier: {exc}")), None
+        return
+    yield from _answer(event, qr, identifier, level, query)
+
+
+def _plan(
+    identifier: Dataset, sop_class: str, qr: QueryRetrieve
+) -> tuple[Level, index_query.Query]:
+    level = index_query.level_of(identifier.get("QueryRetrieveLevel"))
+    if sop_class == STUDY_ROOT_FIND and level is Level.PATIENT:
+        raise QueryError("QueryRetrieveLevel: PATIENT is not a level of the Study Root model")
+    values = query_values(identifier, qr.settings.charset.fallback)
+    insensitive = qr.settings.dicom.case_insensitive_names
+    return level, index_query.plan(level, values, case_insensitive=insensitive)
+
+
+def _elements(identifier: Dataset) -> Iterator[tuple[int, str, str, Any]]:
+    """(tag, keyword, VR, raw or parsed value) of each key, without pydicom decoding text with a
+    declared character set that may be wrong."""
+    for tag in list(identifier.keys()):
+        elem = identifier.get_item(tag)
+        keyword = keyword_for_tag(tag)
+        vr = elem.VR or (dictionary_VR(tag) if keyword else "UN")
+        if keyword not in CONTROL_KEYWORDS:
+            yield int(tag), keyword, str(vr), elem.value
+
+
+def query_values(identifier: Dataset, fallbacks: Sequence[str]) -> dict[str, object]:
+    """keyword → query value. Text arrives as bytes in the declared character set, or in an
+    undeclared one (GB18030 from a console that declares nothing): the same repair as for stored
+    objects decides how to read it."""
+    declared = parse_declared(identifier.get("SpecificCharacterSet"))
+    values: dict[str, object] = {}
+    for _tag, keyword, vr, value in _elements(identifier):
+        if not keyword or vr == "SQ":
+            continue
+        if isinstance(value, bytes):
+            text = value.decode("ascii", "replace")
+            if vr in TEXT_VRS:
+                text = decode_value(value, declared, vr=vr, fallbacks=fallbacks).text
+            text = text.strip(" \x00")
+            split = "\\" in text and vr not in SINGLE_TEXT
+            values[keyword] = text.split("\\") if split else text
+        elif isinstance(value, MultiValue | list | tuple):
+            values[keyword] = [str(v) for v in value]
+        else:
+            values[keyword] = "" if value is None else str(value)
+    return values
+
+
+def _answer(
+    event: Any, qr: QueryRetrieve, identifier: Dataset, level: Level, query: index_query.Query
+) -> Iterator[tuple[Any, Any]]:
+    limit = qr.settings.dicom.max_find_results
+    started, count = time.monotonic(), 0
+    for row in index_query.rows(qr.engine, query, limit=limit + 1):
+        if event.is_cancelled:
+            log.info("C-FIND from %s cancelled after %d match(es)", qr.calling_ae(event), count)
+            yield CANCELLED, None
+            return
+        if count == limit:
+            log.warning("C-FIND from %s cut at %d matches", qr.calling_ae(event), limit)
+            cut = QueryError(f"more than {limit} matches; narrow the query")
+            cut.dimse_status = 0xA700
+            yield failure(cut), None
+            return
+        yield PENDING, response(identifier, level, row, qr.settings.dicom.ae_title)
+        count += 1
+    log.info(
+        "C-FIND %s level from %s: %d match(es) in %.0f ms",
+        level.name,
+        qr.calling_ae(event),
+        count,
+        (time.monotonic() - started) * 1000,
+    )
+
+
+def response(identifier: Dataset, level: Level, row: dict[str, Any], ae_title: str) -> Dataset:
+    """One match: every requested key, in the query's VR, valued from the row or empty."""
+    ds = Dataset()
+    texts: list[str] = []
+    for tag, keyword, vr, _value in _elements(identifier):
+        if vr == "SQ":
+            ds.add_new(tag, "SQ", [])
+            continue
+        key = KEYS.get(keyword)
+        value = None
+        if key is not None and key.level <= level:
+            value = index_query.dicom_value(key, row.get(keyword))
+        if isinstance(value, str):
+            texts.append(value)
+        ds.add_new(tag, vr, value)
+    ds.QueryRetrieveLevel = level.name
+    ds.RetrieveAETitle = ae_title
+    charset = _charset(texts, identifier.get("SpecificCharacterSet"))
+    if charset:
+        ds.SpecificCharacterSet = charset
+    return ds
+
+
+def _charset(texts: list[str], requested: object) -> str | list[str] | None:
+    """The query's character set when it can encode every text, else UTF-8; none for ASCII."""
+    if all(text.isascii() for text in texts):
+        return _as_charset(requested)
+    wanted = _as_charset(requested)
+    if wanted:
+        names = [wanted] if isinstance(wanted, str) else wanted
+        try:
+            encodings = convert_encodings(names)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                for text in texts:
+                    encode_string(text, encodings)
+            return wanted
+        except (UserWarning, LookupError, UnicodeError, ValueError):
+            pass
+    return "ISO_IR 192"
+
+
+def _as_charset(value: object) -> str | list[str] | None:
+    if not value:
+        return None
+    if isinstance(value, MultiValue | list | tuple):
+        return [str(v) for v in value]
+    return str(value)
