@@ -29,7 +29,12 @@ def free_port() -> int:
 class Server:
     """``pacs serve`` in a subprocess with its own storage, index and logs."""
 
-    def __init__(self, home: Path, db_url: str | None = None, **sections: dict[str, object]):
+    def __init__(
+        self,
+        home: Path,
+        db_url: str | None = None,
+        **sections: dict[str, object] | list[dict[str, object]],
+    ):
         self.home = home
         self.dicom_port = free_port()
         self.http_port = free_port()
@@ -47,12 +52,20 @@ class Server:
             "database": {"url": self.db_url},
             "logging": {"dir": str(self.home / "logs"), "level": "DEBUG"},
         }
+        arrays: dict[str, list[dict[str, object]]] = {}
         for name, values in self.sections.items():
-            base.setdefault(name, {}).update(values)
+            if isinstance(values, list):  # an array of tables, e.g. nodes=[{...}] → [[nodes]]
+                arrays[name] = values
+            else:
+                base.setdefault(name, {}).update(values)
         lines = []
         for name, values in base.items():
             lines.append(f"[{name}]")
             lines.extend(f"{k} = {_toml(v)}" for k, v in values.items())
+        for name, tables in arrays.items():
+            for table in tables:
+                lines.append(f"[[{name}]]")
+                lines.extend(f"{k} = {_toml(v)}" for k, v in table.items())
         self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     @property
@@ -133,7 +146,9 @@ def _toml(value: object) -> str:
 def make_server(tmp_path: Path) -> Iterator[object]:
     servers: list[Server] = []
 
-    def factory(db_url: str | None = None, **sections: dict[str, object]) -> Server:
+    def factory(
+        db_url: str | None = None, **sections: dict[str, object] | list[dict[str, object]]
+    ) -> Server:
         home = tmp_path / f"srv{len(servers)}"
         home.mkdir()
         server = Server(home, db_url, **sections)

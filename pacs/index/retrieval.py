@@ -1,0 +1,88 @@
+"""Which stored instances a C-MOVE or C-GET asks for. Thread-only: every function blocks on the
+database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+from sqlalchemy import Engine, select
+
+from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
+
+
+@attrs.frozen(kw_only=True)
+class RetrieveKeys:
+    """The unique keys of a retrieve identifier. Each is a list of values (a backslash-separated
+    UID list is several); an empty tuple does not restrict."""
+
+    patient_ids: tuple[str, ...] = ()
+    study_uids: tuple[str, ...] = ()
+    series_uids: tuple[str, ...] = ()
+    sop_uids: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.patient_ids or self.study_uids or self.series_uids or self.sop_uids)
+
+
+@attrs.frozen(kw_only=True)
+class StoredInstance:
+    """One instance to send: what it is, how it is encoded on disk, and where its file lies."""
+
+    sop_class_uid: str
+    sop_uid: str
+    transfer_syntax: str
+    path: Path
+
+
+def _filters(keys: RetrieveKeys) -> list[Any]:
+    columns = (
+        (PATIENT.c.patient_id, keys.patient_ids),
+        (STUDY.c.study_uid, keys.study_uids),
+        (SERIES.c.series_uid, keys.series_uids),
+        (INSTANCE.c.sop_uid, keys.sop_uids),
+    )
+    return [column.in_(values) for column, values in columns if values]
+
+
+def resolve(engine: Engine, storage_root: Path, keys: RetrieveKeys) -> list[StoredInstance]:
+    """Every instance matching ``keys`` (all of them together), ordered by study, series number
+    and instance number, so a retrieve sends a study in reading order and the same way each
+    time. Keys that restrict nothing match nothing: a retrieve never means "everything"."""
+    if keys.empty:
+        return []
+    joined = (
+        INSTANCE.join(SERIES, INSTANCE.c.series_pk == SERIES.c.id)
+        .join(STUDY, SERIES.c.study_pk == STUDY.c.id)
+        .join(PATIENT, STUDY.c.patient_pk == PATIENT.c.id)
+    )
+    stmt = (
+        select(
+            INSTANCE.c.sop_class_uid,
+            INSTANCE.c.sop_uid,
+            INSTANCE.c.transfer_syntax,
+            INSTANCE.c.file_path,
+        )
+        .select_from(joined)
+        .where(*_filters(keys))
+        .order_by(
+            STUDY.c.study_date.nulls_last(),
+            STUDY.c.study_uid,
+            SERIES.c.series_number.nulls_last(),
+            SERIES.c.series_uid,
+            INSTANCE.c.instance_number.nulls_last(),
+            INSTANCE.c.sop_uid,
+        )
+    )
+    with engine.connect() as conn:
+        return [
+            StoredInstance(
+                sop_class_uid=str(row.sop_class_uid),
+                sop_uid=str(row.sop_uid),
+                transfer_syntax=str(row.transfer_syntax),
+                path=storage_root / str(row.file_path),
+            )
+            for row in conn.execute(stmt)
+        ]
