@@ -55,6 +55,9 @@ def build_ae(settings: DicomSettings) -> Any:
     ae.acse_timeout = settings.acse_timeout
     ae.dimse_timeout = settings.dimse_timeout
     ae.network_timeout = settings.network_timeout
+    # outbound (C-MOVE destinations): a host that drops packets must not hold a move for the
+    # operating system's TCP timeout
+    ae.connection_timeout = settings.acse_timeout
     if settings.allowed_calling_aets:
         ae.require_calling_aet = list(settings.allowed_calling_aets)
     for cx in AllStoragePresentationContexts:
