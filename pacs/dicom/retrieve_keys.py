@@ -6,17 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from pacs.errors import PacsError
+from pacs.index.keys import UNIQUE_KEYS as INDEX_UNIQUE_KEYS
+from pacs.index.keys import Level
 from pacs.index.retrieval import RetrieveKeys
 
 PATIENT_ROOT = "1.2.840.10008.5.1.4.1.2.1."
 STUDY_ROOT = "1.2.840.10008.5.1.4.1.2.2."
-LEVELS = ("PATIENT", "STUDY", "SERIES", "IMAGE")
-UNIQUE_KEYS = {
-    "PATIENT": "PatientID",
-    "STUDY": "StudyInstanceUID",
-    "SERIES": "SeriesInstanceUID",
-    "IMAGE": "SOPInstanceUID",
-}
+LEVELS = tuple(level.name for level in Level)
+UNIQUE_KEYS = {level.name: keyword for level, keyword in INDEX_UNIQUE_KEYS.items()}
 IDENTIFIER_MISMATCH = 0xA900
 
 
