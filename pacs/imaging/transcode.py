@@ -8,6 +8,7 @@ peer or a viewer, not a new object (``new_uid_on_lossy`` asks for one after loss
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import attrs
@@ -120,14 +121,16 @@ def _via_pixels(
     fmt = PixelFormat.of(out)
     check_target(tgt, fmt)
     before = lossy.original_size(fmt)
+    # only a lossy stream can decode beyond Bits Stored; checking costs a pass over the pixels
+    fit = functools.partial(in_range, fmt=fmt) if src.lossy else _as_is
     if tgt.uid in codecs.ENCODERS:
         encoded = [
-            codecs.encode_frame(tgt.uid, in_range(frame, fmt), fmt, opts.quality)
+            codecs.encode_frame(tgt.uid, fit(frame), fmt, opts.quality)
             for frame in iter_decoded(ds, as_rgb=as_rgb)
         ]
         _encapsulate(out, encoded, fmt, tgt)
     else:
-        arr = in_range(decoded(ds, as_rgb=as_rgb), fmt)
+        arr = fit(decoded(ds, as_rgb=as_rgb))
         _native_pixels(out, arr, fmt)
         if not tgt.encapsulated:
             return to_native(out, ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
@@ -164,6 +167,10 @@ def _set_decoded_photometric(out: Dataset, *, as_rgb: bool) -> None:
         out.PhotometricInterpretation = "YBR_FULL"  # native 4:2:2 comes back upsampled
 
 
+def _as_is(arr: NDArray[Any]) -> NDArray[Any]:
+    return arr
+
+
 def in_range(arr: NDArray[Any], fmt: PixelFormat) -> NDArray[Any]:
     """Clip to what Bits Stored can hold: a lossy source may decode a little beyond it (a stream
     coded at a higher precision than Bits Stored), and a reader that masks to Bits Stored would
@@ -179,11 +186,16 @@ def in_range(arr: NDArray[Any], fmt: PixelFormat) -> NDArray[Any]:
 
 
 def _native_pixels(out: Dataset, arr: NDArray[Any], fmt: PixelFormat) -> Dataset:
-    """``out`` with the decoded pixels as native explicit VR little endian pixel data."""
+    """``out`` with the decoded pixels as native explicit VR little endian pixel data. Colour
+    keeps the planar configuration the decoder's memory already has when it can (a decoder that
+    returns planes, such as RLE's, would otherwise cost a strided copy as long as the decode)."""
     data = arr
-    if fmt.samples == 3 and fmt.planar == 1:
-        axes = (0, 3, 1, 2) if fmt.frames > 1 else (2, 0, 1)
-        data = np.transpose(arr, axes)
+    if fmt.samples == 3:
+        planes = np.moveaxis(arr, -1, -3)
+        planar = 1 if planes.flags.c_contiguous else fmt.planar
+        data = planes if planar == 1 else arr
+        if planar != fmt.planar:
+            out.PlanarConfiguration = planar
     dtype = f"<{'i' if fmt.signed else 'u'}{max(1, fmt.bits_allocated // 8)}"
     raw = np.ascontiguousarray(data).astype(dtype, copy=False).tobytes()
     out.PixelData = raw
