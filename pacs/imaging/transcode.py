@@ -49,9 +49,8 @@ def transcode(ds: Dataset, target: str, options: TranscodeOptions | None = None)
         raise UnsupportedConversion(f"video ({src_uid}) is only sent as stored")
     if src_uid == tgt.uid:
         return out
-    fmt = PixelFormat.of(ds)
     if not src.encapsulated and not tgt.encapsulated:
-        check_target(tgt, fmt)
+        check_target(tgt, PixelFormat.of(ds))
         return to_native(out, src, tgt)
     return _via_pixels(ds, out, src, tgt, opts)
 
