@@ -12,7 +12,10 @@ from pydicom.dataset import Dataset
 from pydicom.pixels.utils import iter_pixels, pixel_array
 
 from pacs.errors import ImagingError, UnsupportedConversion
+from pacs.imaging import decoders
 from pacs.imaging.syntaxes import Syntax
+
+decoders.register()
 
 PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 YBR_FAMILY = frozenset({"YBR_FULL", "YBR_FULL_422", "YBR_ICT", "YBR_RCT", "YBR_PARTIAL_420"})
@@ -87,20 +90,62 @@ def _refusal(target: Syntax, fmt: PixelFormat) -> str:
     return ""
 
 
-def decoded(ds: Dataset, *, as_rgb: bool) -> NDArray[Any]:
-    """All frames as one array (frames first when more than one); codec failures become
-    ImagingError so the edges can answer them."""
+_CODEC_ERRORS = (ValueError, RuntimeError, NotImplementedError, TypeError, KeyError)
+
+
+def _fast(ds: Dataset, *, as_rgb: bool) -> dict[str, Any] | None:
+    """pydicom options that pick pacs's imagecodecs plugin for ``ds``, or None when pydicom's own
+    choice decodes it. For lossy colour JPEG wanted as RGB, libjpeg-turbo does the conversion and
+    pydicom is told not to (its numpy conversion is a third of the decode time)."""
+    meta = getattr(ds, "file_meta", None)
+    tsyntax = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    if not decoders.handles(tsyntax):
+        return None
+    photometric = str(ds.get("PhotometricInterpretation", "")).strip()
+    in_codec = as_rgb and decoders.to_rgb_in_codec(tsyntax, photometric)
+    return {
+        "decoding_plugin": decoders.LABEL,
+        "as_rgb": as_rgb and not in_codec,
+        decoders.YCC_TO_RGB: in_codec,
+    }
+
+
+def decoded(ds: Dataset, *, as_rgb: bool, index: int | None = None) -> NDArray[Any]:
+    """All frames as one array (frames first when more than one), or frame ``index`` alone;
+    codec failures become
+    ImagingError so the edges can answer them. A stream the imagecodecs plugin refuses is
+    decoded again with pydicom's default plugin."""
+    arr: NDArray[Any]
     try:
-        arr: NDArray[Any] = pixel_array(ds, as_rgb=as_rgb)
-    except (ValueError, RuntimeError, NotImplementedError, TypeError, KeyError) as exc:
+        fast = _fast(ds, as_rgb=as_rgb)
+        if fast is not None:
+            try:
+                arr = pixel_array(ds, index=index, **fast)
+                return arr
+            except _CODEC_ERRORS:
+                pass
+        arr = pixel_array(ds, index=index, as_rgb=as_rgb)
+    except _CODEC_ERRORS as exc:
         raise ImagingError(f"cannot decode the pixel data: {exc}") from exc
     return arr
 
 
 def iter_decoded(ds: Dataset, *, as_rgb: bool) -> Iterator[NDArray[Any]]:
-    """One decoded frame (rows, columns[, samples]) at a time."""
+    """One decoded frame (rows, columns[, samples]) at a time; from a frame the imagecodecs plugin
+    refuses on, pydicom's default plugin decodes the rest."""
+    done = 0
     try:
-        for frame in iter_pixels(ds, as_rgb=as_rgb):
+        fast = _fast(ds, as_rgb=as_rgb)
+        if fast is not None:
+            try:
+                for frame in iter_pixels(ds, **fast):
+                    yield np.ascontiguousarray(frame)
+                    done += 1
+                return
+            except _CODEC_ERRORS:
+                pass
+        rest = range(done, int(ds.get("NumberOfFrames", 1) or 1)) if done else None
+        for frame in iter_pixels(ds, indices=rest, as_rgb=as_rgb):
             yield np.ascontiguousarray(frame)
-    except (ValueError, RuntimeError, NotImplementedError, TypeError, KeyError) as exc:
+    except _CODEC_ERRORS as exc:
         raise ImagingError(f"cannot decode the pixel data: {exc}") from exc

@@ -20,11 +20,10 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 from pydicom.dataset import Dataset
-from pydicom.pixels.utils import pixel_array
 
 from pacs.errors import BadRenderRequest, ImagingError, PacsError
 from pacs.imaging.lut import Window, display
-from pacs.imaging.pixels import has_pixels
+from pacs.imaging.pixels import decoded, has_pixels
 
 ImageFormat = Literal["jpeg", "png"]
 FORMATS: tuple[ImageFormat, ...] = get_args(ImageFormat)
@@ -132,10 +131,9 @@ def _image(ds: Dataset, opts: RenderOptions) -> Image.Image:
 def _decode(ds: Dataset, frame: int) -> NDArray[Any]:
     """Only the requested frame is decoded; YBR comes back as RGB whatever the encoding."""
     try:
-        arr: NDArray[Any] = pixel_array(ds, index=frame, as_rgb=True)
-    except Exception as exc:  # every decoder plugin has its own exceptions
-        raise ImagingError(f"cannot decode frame {frame + 1}: {exc}") from exc
-    return arr
+        return decoded(ds, as_rgb=True, index=frame)
+    except ImagingError as exc:
+        raise ImagingError(f"frame {frame + 1}: {exc.message}") from exc
 
 
 def _encode(image: Image.Image, opts: RenderOptions) -> bytes:
