@@ -23,7 +23,8 @@ WORD_BYTES = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
 def to_native(out: Dataset, src: ts.Syntax, tgt: ts.Syntax) -> Dataset:
     """Make ``out`` (a shallow copy the caller owns) encode as ``tgt``; return it."""
     swap = src.little_endian != tgt.little_endian
-    _convert(out, swap=swap, top=True)
+    if swap or not src.explicit_vr:  # explicit VR in the same byte order writes as it is
+        _convert(out, swap=swap, top=True)
     out.file_meta.TransferSyntaxUID = UID(tgt.uid)
     return out
 

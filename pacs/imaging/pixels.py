@@ -91,6 +91,37 @@ def _refusal(target: Syntax, fmt: PixelFormat) -> str:
 
 
 _CODEC_ERRORS = (ValueError, RuntimeError, NotImplementedError, TypeError, KeyError)
+NATIVE_LE = frozenset({"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"})
+
+
+def _native(ds: Dataset, *, as_rgb: bool) -> NDArray[Any] | None:
+    """Little-endian 8/16-bit native pixels read straight from the element's bytes (always
+    frames first), the unused high bits cleared or sign-extended as pydicom does; None for anything
+    else (big endian, 1/32-bit, subsampled or to-be-converted colour), which pydicom decodes.
+    Reading the buffer in place saves a copy and pydicom's per-call set-up on every frame."""
+    meta = getattr(ds, "file_meta", None)
+    value = ds.get("PixelData")
+    if meta is None or str(meta.get("TransferSyntaxUID", "")) not in NATIVE_LE:
+        return None
+    fmt = PixelFormat.of(ds)
+    colour_change = as_rgb and fmt.photometric.startswith("YBR")
+    if fmt.bits_allocated not in (8, 16) or fmt.photometric == "YBR_FULL_422" or colour_change:
+        return None
+    if not isinstance(value, bytes | bytearray) or fmt.samples not in (1, 3):
+        return None
+    dtype = np.dtype(f"<{'i' if fmt.signed else 'u'}{fmt.bits_allocated // 8}")
+    count = fmt.frames * fmt.rows * fmt.columns * fmt.samples
+    if len(value) < count * dtype.itemsize:
+        return None
+    arr: NDArray[Any] = np.frombuffer(value, dtype=dtype, count=count)
+    if fmt.samples == 3 and fmt.planar == 1:
+        arr = np.moveaxis(arr.reshape(fmt.frames, 3, fmt.rows, fmt.columns), 1, -1)
+    else:
+        arr = arr.reshape(fmt.frames, fmt.rows, fmt.columns, *([3] if fmt.samples == 3 else []))
+    shift = fmt.bits_allocated - fmt.bits_stored
+    if shift > 0:
+        arr = (arr << shift) >> shift if fmt.signed else arr & ((1 << fmt.bits_stored) - 1)
+    return arr
 
 
 def _fast(ds: Dataset, *, as_rgb: bool) -> dict[str, Any] | None:
@@ -116,6 +147,10 @@ def decoded(ds: Dataset, *, as_rgb: bool, index: int | None = None) -> NDArray[A
     ImagingError so the edges can answer them. A stream the imagecodecs plugin refuses is
     decoded again with pydicom's default plugin."""
     arr: NDArray[Any]
+    native = _native(ds, as_rgb=as_rgb)
+    if native is not None and (index is None or 0 <= index < len(native)):
+        arr = native[index] if index is not None else native if len(native) > 1 else native[0]
+        return arr
     try:
         fast = _fast(ds, as_rgb=as_rgb)
         if fast is not None:
@@ -134,6 +169,11 @@ def iter_decoded(ds: Dataset, *, as_rgb: bool) -> Iterator[NDArray[Any]]:
     """One decoded frame (rows, columns[, samples]) at a time; from a frame the imagecodecs plugin
     refuses on, pydicom's default plugin decodes the rest."""
     done = 0
+    native = _native(ds, as_rgb=as_rgb)
+    if native is not None:
+        for frame in native:
+            yield np.ascontiguousarray(frame)
+        return
     try:
         fast = _fast(ds, as_rgb=as_rgb)
         if fast is not None:

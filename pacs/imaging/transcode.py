@@ -16,8 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate
+from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import UID, generate_uid
+from rle.utils import decode_pixel_data as rle_decode
 
 from pacs.errors import ImagingError, UnsupportedConversion
 from pacs.imaging import codecs, lossy
@@ -52,7 +53,43 @@ def transcode(ds: Dataset, target: str, options: TranscodeOptions | None = None)
     if not src.encapsulated and not tgt.encapsulated:
         check_target(tgt, PixelFormat.of(ds))
         return to_native(out, src, tgt)
+    if src.uid == ts.RLE and not tgt.encapsulated:
+        return to_native(_rle_to_native(ds, out), ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
     return _via_pixels(ds, out, src, tgt, opts)
+
+
+def _rle_to_native(ds: Dataset, out: Dataset) -> Dataset:
+    """RLE decodes to the native bytes themselves (colour as planes, each frame in turn), so
+    they become the pixel data without an array in between."""
+    fmt = PixelFormat.of(ds)
+    if fmt.bits_allocated not in (8, 16, 32):
+        return _via_pixels(
+            ds, out, ts.SYNTAXES[ts.RLE], ts.SYNTAXES[ts.EXPLICIT_LE], TranscodeOptions()
+        )
+    size: dict[str, Any] = {
+        "rows": fmt.rows, "columns": fmt.columns, "bits_allocated": fmt.bits_allocated
+    }  # fmt: skip
+    try:
+        frames: list[Any] = [
+            rle_decode(frame, version=2, **size)
+            for frame in generate_frames(ds.PixelData, number_of_frames=fmt.frames)
+        ]
+    except (ValueError, RuntimeError, TypeError) as exc:
+        raise ImagingError(f"cannot decode the RLE pixel data: {exc}") from exc
+    raw = b"".join(frames)
+    if len(raw) != lossy.original_size(fmt):
+        raise ImagingError("RLE pixel data decodes to the wrong size for its image attributes")
+    if fmt.samples == 3:
+        out.PlanarConfiguration = 1
+    return _set_native(out, raw, fmt)
+
+
+def _set_native(out: Dataset, raw: bytes, fmt: PixelFormat) -> Dataset:
+    out.PixelData = raw
+    out["PixelData"].VR = "OB" if fmt.bits_allocated <= 8 else "OW"
+    out["PixelData"].is_undefined_length = False
+    out.file_meta.TransferSyntaxUID = UID(ts.EXPLICIT_LE)
+    return out
 
 
 def supported_targets() -> list[str]:
@@ -92,9 +129,16 @@ def _shallow(ds: Dataset) -> Dataset:
 
 def _element_copies(ds: Dataset) -> dict[Any, Any]:
     return {
-        tag: copy.copy(elem) if isinstance(elem, DataElement) else elem
+        tag: _copy_element(elem) if isinstance(elem, DataElement) else elem
         for tag, elem in ds._dict.items()
     }
+
+
+def _copy_element(elem: DataElement) -> DataElement:
+    """A shallow copy, five times cheaper than copy.copy (which goes through __reduce_ex__)."""
+    new: DataElement = object.__new__(DataElement)
+    new.__dict__.update(elem.__dict__)
+    return new
 
 
 def _relabel(out: Dataset, tgt: ts.Syntax) -> Dataset:
@@ -196,12 +240,7 @@ def _native_pixels(out: Dataset, arr: NDArray[Any], fmt: PixelFormat) -> Dataset
         if planar != fmt.planar:
             out.PlanarConfiguration = planar
     dtype = f"<{'i' if fmt.signed else 'u'}{max(1, fmt.bits_allocated // 8)}"
-    raw = np.ascontiguousarray(data).astype(dtype, copy=False).tobytes()
-    out.PixelData = raw
-    out["PixelData"].VR = "OB" if fmt.bits_allocated <= 8 else "OW"
-    out["PixelData"].is_undefined_length = False
-    out.file_meta.TransferSyntaxUID = UID(ts.EXPLICIT_LE)
-    return out
+    return _set_native(out, np.ascontiguousarray(data).astype(dtype, copy=False).tobytes(), fmt)
 
 
 def _pydicom_encode(native: Dataset, arr: NDArray[Any], tgt: ts.Syntax) -> None:
