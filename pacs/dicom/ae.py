@@ -41,6 +41,10 @@ def configure_pynetdicom(spool: Path) -> None:
     """Process-wide pynetdicom settings: stream C-STORE datasets to files in our spool (on the
     storage filesystem, so placing them is a rename) instead of holding them in memory."""
     _config.STORE_RECV_CHUNKED_DATASET = True
+    # pynetdicom formats every query identifier for its log even when nothing is logged: about
+    # a tenth of the cost of each C-FIND match
+    _config.LOG_REQUEST_IDENTIFIERS = False
+    _config.LOG_RESPONSE_IDENTIFIERS = False
     # pynetdicom opens its spool files with tempfile.NamedTemporaryFile and offers no setting
     # for the folder; point its module-level name at our spool.
     dimse_messages.NamedTemporaryFile = functools.partial(  # type: ignore[assignment,attr-defined]

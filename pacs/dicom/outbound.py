@@ -166,3 +166,20 @@ def failing_quietly() -> Iterator[None]:
         yield
     finally:
         _placeholder_out.active = False
+
+
+def keep_responses(assoc: Any) -> None:
+    """Guard an outbound association against a race in pynetdicom: its reactor thread can take
+    a C-STORE response off the queue just after ``send_c_store`` thought it paused, log it as
+    unexpected and drop it, and the sender then waits out the DIMSE timeout (seen about once in
+    a few thousand sub-operations on loopback). A response the reactor takes goes back on the
+    queue, where the waiting sender finds it."""
+    serve = assoc._serve_request
+
+    def guarded(msg: Any, context_id: int) -> None:
+        if not msg.is_valid_request:
+            assoc.dimse.msg_queue.put((context_id, msg))
+            return
+        serve(msg, context_id)
+
+    assoc._serve_request = guarded

@@ -129,6 +129,7 @@ class Retrieval:
 
         def accepted(event: Any) -> None:
             self.link, self.store = "accepted", event.assoc
+            outbound.keep_responses(event.assoc)
 
         def rejected(event: Any) -> None:
             self.link = "rejected the association"
