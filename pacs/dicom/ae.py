@@ -41,6 +41,8 @@ def configure_pynetdicom(spool: Path) -> None:
     """Process-wide pynetdicom settings: stream C-STORE datasets to files in our spool (on the
     storage filesystem, so placing them is a rename) instead of holding them in memory."""
     _config.STORE_RECV_CHUNKED_DATASET = True
+    # a C-STORE of a file path streams the file from disk (C-MOVE/C-GET sub-operations)
+    _config.STORE_SEND_CHUNKED_DATASET = True
     # pynetdicom formats every query identifier for its log even when nothing is logged: about
     # a tenth of the cost of each C-FIND match
     _config.LOG_REQUEST_IDENTIFIERS = False

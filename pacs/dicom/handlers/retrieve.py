@@ -130,6 +130,7 @@ class Retrieval:
         def accepted(event: Any) -> None:
             self.link, self.store = "accepted", event.assoc
             outbound.keep_responses(event.assoc)
+            outbound.send_files(event.assoc)
 
         def rejected(event: Any) -> None:
             self.link = "rejected the association"
@@ -358,6 +359,7 @@ def handle_get(event: Any, qr: QueryRetrieve) -> Iterator[Any]:
 
 
 def _get(event: Any, qr: QueryRetrieve, job: Retrieval) -> Iterator[Any]:
+    outbound.send_files(event.assoc)
     try:
         job.permit(event, qr, "get")
         instances = job.plan(event, qr)
