@@ -7,18 +7,17 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from receivers import PACS, REPO, STORESCP, ReceiverError, echo, free_port
+from receivers import PACS, REPO, STORESCP, ReceiverError, echo, free_port, stop
 
 ORTHANC = "/usr/sbin/Orthanc"
 ENV = {**os.environ, "TCP_NODELAY": "1"}  # DCMTK (storescp, Orthanc) reads this
@@ -48,19 +47,6 @@ def _spawn(cmd: list[str], workdir: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=ENV, start_new_session=True
         )
-
-
-def stop(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """SIGTERM the server by PID, wait, SIGKILL its process group if it does not go."""
-    if proc.poll() is None:
-        with suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def _http_ok(url: str) -> bool:

@@ -303,15 +303,20 @@ def _class_name(uid: str) -> str:
     return name if name and name != uid else uid
 
 
-def handle_move(event: Any, qr: QueryRetrieve) -> Iterator[Any]:
-    destination = str(event.request.MoveDestination or "").strip()
-    job = Retrieval(operation="C-MOVE", caller=qr.calling_ae(event), destination=destination)
+def _answered(event: Any, job: Retrieval, body: Iterator[Any]) -> Iterator[Any]:
+    """Run a retrieve handler's ``body`` with its final response amended by ``job``."""
     FinalResponse(event, job.finish)
     try:
-        yield from _move(event, qr, job)
+        yield from body
     except GeneratorExit:  # pynetdicom dropped the handler: answered, or the association is gone
         _unanswered(job)
         raise
+
+
+def handle_move(event: Any, qr: QueryRetrieve) -> Iterator[Any]:
+    destination = str(event.request.MoveDestination or "").strip()
+    job = Retrieval(operation="C-MOVE", caller=qr.calling_ae(event), destination=destination)
+    yield from _answered(event, job, _move(event, qr, job))
 
 
 def _move(event: Any, qr: QueryRetrieve, job: Retrieval) -> Iterator[Any]:
@@ -350,12 +355,7 @@ def _move(event: Any, qr: QueryRetrieve, job: Retrieval) -> Iterator[Any]:
 
 def handle_get(event: Any, qr: QueryRetrieve) -> Iterator[Any]:
     job = Retrieval(operation="C-GET", caller=qr.calling_ae(event))
-    FinalResponse(event, job.finish)
-    try:
-        yield from _get(event, qr, job)
-    except GeneratorExit:  # pynetdicom dropped the handler: answered, or the association is gone
-        _unanswered(job)
-        raise
+    yield from _answered(event, job, _get(event, qr, job))
 
 
 def _get(event: Any, qr: QueryRetrieve, job: Retrieval) -> Iterator[Any]:
