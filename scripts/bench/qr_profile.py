@@ -16,7 +16,7 @@ from pynetdicom.dsutils import decode, encode
 from qr_queries import QueryKind
 from sqlalchemy import Engine, text
 
-from pacs.dicom.handlers.find import response
+from pacs.dicom.handlers.find import ResponseShape
 from pacs.index import query as index_query
 from pacs.index.db import make_engine
 from pacs.index.keys import Level
@@ -95,7 +95,7 @@ def profile(engine: Engine, kind: QueryKind, runs: int = 5, top: int = 8) -> lis
 
 
 def per_match_cost(engine: Engine, kind: QueryKind) -> tuple[float, float, int]:
-    """(µs to build one response with `find.response`, µs for pydicom to encode it, rows)."""
+    """(µs to build one C-FIND response, µs for pydicom to encode it, rows)."""
     planned, _ = _statement(kind)
     rows = list(index_query.rows(engine, planned, limit=LIMIT + 1))[:2000]
     if not rows:
@@ -103,7 +103,8 @@ def per_match_cost(engine: Engine, kind: QueryKind) -> tuple[float, float, int]:
     wire = io.BytesIO(encode(kind.identifier(), True, True))
     identifier = decode(wire, True, True)  # as the SCP sees it: values still raw
     start = time.perf_counter()
-    responses = [response(identifier, Level.STUDY, row, "PACS") for row in rows]
+    shape = ResponseShape.of(identifier, Level.STUDY, "PACS")
+    responses = [shape.response(row) for row in rows]
     built = time.perf_counter()
     for ds in responses:
         encode(ds, True, True)

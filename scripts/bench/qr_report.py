@@ -174,6 +174,6 @@ def print_profile(
     build, encoded, rows = costs
     if rows:
         log(
-            f"per match (over {rows} rows): find.response {build:.0f} us + pydicom encode "
+            f"per match (over {rows} rows): response {build:.0f} us + pydicom encode "
             f"{encoded:.0f} us in the SCP handler thread"
         )

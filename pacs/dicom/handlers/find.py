@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import attrs
 from pydicom.charset import convert_encodings, encode_string
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataset import Dataset
@@ -22,7 +23,7 @@ from pacs.dicom.handlers.qr import QueryRetrieve
 from pacs.dicom.handlers.status import failure
 from pacs.errors import PacsError, QueryError
 from pacs.index import query as index_query
-from pacs.index.keys import KEYS, Level
+from pacs.index.keys import KEYS, Key, Level
 from pacs.model.charset import decode_value, parse_declared
 from pacs.model.summary import TEXT_VRS
 
@@ -104,6 +105,7 @@ def _answer(
     event: Any, qr: QueryRetrieve, identifier: Dataset, level: Level, query: index_query.Query
 ) -> Iterator[tuple[Any, Any]]:
     limit = qr.settings.dicom.max_find_results
+    shape = ResponseShape.of(identifier, level, qr.settings.dicom.ae_title)
     started, count = time.monotonic(), 0
     for row in index_query.rows(qr.engine, query, limit=limit + 1):
         if event.is_cancelled:
@@ -116,7 +118,7 @@ def _answer(
             cut.dimse_status = 0xA700
             yield failure(cut), None
             return
-        yield PENDING, response(identifier, level, row, qr.settings.dicom.ae_title)
+        yield PENDING, shape.response(row)
         count += 1
     log.info(
         "C-FIND %s level from %s: %d match(es) in %.0f ms",
@@ -127,27 +129,49 @@ def _answer(
     )
 
 
-def response(identifier: Dataset, level: Level, row: dict[str, Any], ae_title: str) -> Dataset:
-    """One match: every requested key, in the query's VR, valued from the row or empty."""
-    ds = Dataset()
-    texts: list[str] = []
-    for tag, keyword, vr, _value in _elements(identifier):
-        if vr == "SQ":
-            ds.add_new(tag, "SQ", [])
-            continue
-        key = KEYS.get(keyword)
-        value = None
-        if key is not None and key.level <= level:
-            value = index_query.dicom_value(key, row.get(keyword))
-        if isinstance(value, str):
-            texts.append(value)
-        ds.add_new(tag, vr, value)
-    ds.QueryRetrieveLevel = level.name
-    ds.RetrieveAETitle = ae_title
-    charset = _charset(texts, identifier.get("SpecificCharacterSet"))
-    if charset:
-        ds.SpecificCharacterSet = charset
-    return ds
+@attrs.frozen(kw_only=True)
+class ResponseShape:
+    """What every match of one query carries, worked out once per query rather than per match:
+    each requested key's tag, VR and index key (None: returned empty)."""
+
+    level: Level
+    ae_title: str
+    fields: tuple[tuple[int, str, str, Key | None], ...]
+    requested_charset: object
+
+    @classmethod
+    def of(cls, identifier: Dataset, level: Level, ae_title: str) -> ResponseShape:
+        fields = []
+        for tag, keyword, vr, _value in _elements(identifier):
+            key = KEYS.get(keyword)
+            fields.append(
+                (tag, keyword, vr, key if key is not None and key.level <= level else None)
+            )
+        return cls(
+            level=level,
+            ae_title=ae_title,
+            fields=tuple(fields),
+            requested_charset=identifier.get("SpecificCharacterSet"),
+        )
+
+    def response(self, row: dict[str, Any]) -> Dataset:
+        """One match: every requested key, in the query's VR, valued from the row or empty."""
+        ds = Dataset()
+        texts: list[str] = []
+        for tag, keyword, vr, key in self.fields:
+            if vr == "SQ":
+                ds.add_new(tag, "SQ", [])
+                continue
+            value = index_query.dicom_value(key, row.get(keyword)) if key is not None else None
+            if isinstance(value, str):
+                texts.append(value)
+            ds.add_new(tag, vr, value)
+        ds.QueryRetrieveLevel = self.level.name
+        ds.RetrieveAETitle = self.ae_title
+        charset = _charset(texts, self.requested_charset)
+        if charset:
+            ds.SpecificCharacterSet = charset
+        return ds
 
 
 def _charset(texts: list[str], requested: object) -> str | list[str] | None:
