@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from pydicom.uid import AllTransferSyntaxes
-from pynetdicom import AE, AllStoragePresentationContexts, _config, dimse_messages
+from pynetdicom import AE, AllStoragePresentationContexts, _config, dimse_messages, evt
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
+from pacs.dicom import wakeup
 from pacs.settings import DicomSettings
 
 # Uncompressed first: it is what peers prefer when they offer several.
@@ -77,8 +78,21 @@ def build_ae(settings: DicomSettings) -> Any:
     return ae
 
 
-def set_nodelay(event: Any) -> None:
-    """EVT_CONN_OPEN: without TCP_NODELAY peers stall ~40 ms per message (Nagle)."""
+def tune_connection(event: Any) -> None:
+    """EVT_CONN_OPEN: without TCP_NODELAY peers stall ~40 ms per message (Nagle); without
+    `wakeup` pynetdicom's transport thread notices each message up to 1 ms late."""
     sock = event.assoc.dul.socket.socket
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    wakeup.attach(event.assoc)
+
+
+def release_connection(event: Any) -> None:
+    """EVT_CONN_CLOSE: undo what `tune_connection` holds open."""
+    wakeup.detach(event.assoc)
+
+
+CONNECTION_EVENTS = [
+    (evt.EVT_CONN_OPEN, tune_connection),
+    (evt.EVT_CONN_CLOSE, release_connection),
+]

@@ -16,7 +16,7 @@ import attrs
 import trio
 from pynetdicom import evt
 
-from pacs.dicom.ae import build_ae, configure_pynetdicom, set_nodelay
+from pacs.dicom.ae import CONNECTION_EVENTS, build_ae, configure_pynetdicom
 from pacs.dicom.handlers.echo import handle_echo
 from pacs.dicom.handlers.find import handle_find
 from pacs.dicom.handlers.qr import QueryRetrieve
@@ -50,7 +50,7 @@ def _start(
 ) -> Any:
     ae = build_ae(settings)
     handlers: list[Any] = [
-        (evt.EVT_CONN_OPEN, set_nodelay),
+        *CONNECTION_EVENTS,
         (evt.EVT_C_ECHO, handle_echo),
         (evt.EVT_C_STORE, handle_store, [service]),
         (evt.EVT_ESTABLISHED, _log_association),

@@ -12,7 +12,7 @@ from typing import Any
 
 from procinfo import cpu_seconds
 from pydicom.dataset import Dataset
-from pynetdicom import AE, _config, evt
+from pynetdicom import AE, _config
 from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     StudyRootQueryRetrieveInformationModelFind as STUDY_FIND,
 )
@@ -21,7 +21,7 @@ from qr_index import IndexDb
 from qr_queries import QueryKind, kinds
 from qr_servers import running
 
-from pacs.dicom.ae import set_nodelay
+from pacs.dicom.ae import CONNECTION_EVENTS
 
 # this SCU does not pretty-print every identifier for its log: its CPU is not what is measured
 _config.LOG_RESPONSE_IDENTIFIERS = _config.LOG_REQUEST_IDENTIFIERS = False
@@ -67,7 +67,7 @@ def associate(port: int) -> Any:
     ae.add_requested_context(Verification)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 300
     assoc = ae.associate(  # TCP_NODELAY from the start, as pacs does: no Nagle stalls
-        "127.0.0.1", port, ae_title="PACS", evt_handlers=[(evt.EVT_CONN_OPEN, set_nodelay)]
+        "127.0.0.1", port, ae_title="PACS", evt_handlers=CONNECTION_EVENTS
     )
     if not assoc.is_established:
         raise RuntimeError("association rejected or aborted")

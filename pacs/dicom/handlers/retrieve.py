@@ -32,7 +32,7 @@ from pynetdicom.dimse_primitives import C_GET, C_MOVE
 from sqlalchemy.exc import SQLAlchemyError
 
 from pacs.dicom import outbound
-from pacs.dicom.ae import set_nodelay
+from pacs.dicom.ae import release_connection, tune_connection
 from pacs.dicom.handlers.qr import QueryRetrieve
 from pacs.dicom.handlers.status import failure
 from pacs.dicom.retrieve_keys import Refused, parse_keys
@@ -124,7 +124,7 @@ class Retrieval:
         associating got (for the log line when it fails)."""
 
         def connected(event: Any) -> None:
-            set_nodelay(event)
+            tune_connection(event)
             self.link = "did not accept the association"
 
         def accepted(event: Any) -> None:
@@ -137,6 +137,7 @@ class Retrieval:
 
         return [
             (evt.EVT_CONN_OPEN, connected),
+            (evt.EVT_CONN_CLOSE, release_connection),
             (evt.EVT_ACCEPTED, accepted),
             (evt.EVT_REJECTED, rejected),
         ]
