@@ -32,9 +32,14 @@ class _WakingQueue(queue.Queue[Any]):
     def __init__(self, wake: socket.socket) -> None:
         super().__init__()
         self._wake = wake
+        # set by the DUL thread before it checks this queue and waits: a put that sees it
+        # clear is found by that check, so only a put that sees it set needs to wake it
+        self.waiting = False
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         super().put(item, block, timeout)
+        if not self.waiting:
+            return
         # a full buffer means a wake-up is already pending; a closed pair means the
         # association is gone and nobody waits any more
         with contextlib.suppress(OSError):
@@ -60,26 +65,29 @@ def attach(assoc: Any) -> None:
     check = dul._is_transport_event
 
     def transport_event() -> bool:
-        _wait(dul, ring)
+        _wait(dul, outgoing, ring)
         return bool(check())
 
     dul._is_transport_event = transport_event
     dul._run_loop_delay = 0
 
 
-def _wait(dul: Any, ring: socket.socket) -> None:
+def _wait(dul: Any, outgoing: _WakingQueue, ring: socket.socket) -> None:
     """Block until the peer sends, we queue something, or `IDLE` passes; return at once if
     the DUL has work already or is stopping."""
-    if dul._kill_thread or not dul.event_queue.empty() or not dul.to_provider_queue.empty():
-        return
-    sock = getattr(dul.socket, "socket", None)
+    outgoing.waiting = True
     try:
+        if dul._kill_thread or not dul.event_queue.empty() or not outgoing.empty():
+            return
+        sock = getattr(dul.socket, "socket", None)
         if sock is None:  # connection gone, thread not stopped yet: poll as pynetdicom does
             raise ValueError
         ready, _, _ = select.select([sock, ring], [], [], IDLE)
     except (OSError, ValueError):  # closed under us: pynetdicom's own check reports it
         time.sleep(_POLL)
         return
+    finally:
+        outgoing.waiting = False
     if ring in ready:
         with contextlib.suppress(OSError):
             ring.recv(4096)
