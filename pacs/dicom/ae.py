@@ -13,6 +13,7 @@ from pynetdicom import AE, AllStoragePresentationContexts, _config, dimse_messag
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
 from pacs.dicom import wakeup
+from pacs.dicom.handlers import identifier
 from pacs.settings import DicomSettings
 
 # Uncompressed first: it is what peers prefer when they offer several.
@@ -48,6 +49,8 @@ def configure_pynetdicom(spool: Path) -> None:
     # a tenth of the cost of each C-FIND match
     _config.LOG_REQUEST_IDENTIFIERS = False
     _config.LOG_RESPONSE_IDENTIFIERS = False
+    # C-FIND matches arrive encoded already (see identifier.py)
+    identifier.install()
     # pynetdicom opens its spool files with tempfile.NamedTemporaryFile and offers no setting
     # for the folder; point its module-level name at our spool.
     dimse_messages.NamedTemporaryFile = functools.partial(  # type: ignore[assignment,attr-defined]

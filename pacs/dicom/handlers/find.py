@@ -18,7 +18,9 @@ from pydicom.charset import convert_encodings, encode_string
 from pydicom.datadict import dictionary_VR, keyword_for_tag
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
+from pydicom.uid import UID
 
+from pacs.dicom.handlers.identifier import Encoder
 from pacs.dicom.handlers.qr import QueryRetrieve
 from pacs.dicom.handlers.status import failure
 from pacs.errors import PacsError, QueryError
@@ -105,7 +107,8 @@ def _answer(
     event: Any, qr: QueryRetrieve, identifier: Dataset, level: Level, query: index_query.Query
 ) -> Iterator[tuple[Any, Any]]:
     limit = qr.settings.dicom.max_find_results
-    shape = ResponseShape.of(identifier, level, qr.settings.dicom.ae_title)
+    implicit = _implicit_little_endian(event)
+    shape = ResponseShape.of(identifier, level, qr.settings.dicom.ae_title, implicit=implicit)
     started, count = time.monotonic(), 0
     for row in index_query.rows(qr.engine, query, limit=limit + 1):
         if event.is_cancelled:
@@ -129,40 +132,71 @@ def _answer(
     )
 
 
+def _implicit_little_endian(event: Any) -> bool | None:
+    """The context's syntax as `identifier.Encoder` takes it: implicit VR? (None: big endian
+    or deflated, which only pydicom writes)."""
+    syntax = UID(event.context.transfer_syntax)
+    if not syntax.is_little_endian or syntax.is_deflated:
+        return None
+    return bool(syntax.is_implicit_VR)
+
+
 @attrs.frozen(kw_only=True)
 class ResponseShape:
     """What every match of one query carries, worked out once per query rather than per match:
-    each requested key's tag, VR and index key (None: returned empty)."""
+    each requested key's tag, VR and index key (None: returned empty), and the encoder that
+    writes plain matches straight to bytes."""
 
     level: Level
     ae_title: str
     fields: tuple[tuple[int, str, str, Key | None], ...]
     requested_charset: object
+    encoder: Encoder | None
 
     @classmethod
-    def of(cls, identifier: Dataset, level: Level, ae_title: str) -> ResponseShape:
+    def of(
+        cls, identifier: Dataset, level: Level, ae_title: str, *, implicit: bool | None = None
+    ) -> ResponseShape:
         fields = []
         for tag, keyword, vr, _value in _elements(identifier):
             key = KEYS.get(keyword)
             fields.append(
                 (tag, keyword, vr, key if key is not None and key.level <= level else None)
             )
+        charset = identifier.get("SpecificCharacterSet")
+        encoder = None
+        if implicit is not None:
+            fixed: list[tuple[int, str, object]] = [
+                (0x00080052, "CS", level.name),
+                (0x00080054, "AE", ae_title),
+            ]
+            if _as_charset(charset):  # as `_charset` answers for an all-ASCII match
+                fixed.append((0x00080005, "CS", _as_charset(charset)))
+            shape = [(tag, vr) for tag, _keyword, vr, _key in fields]
+            encoder = Encoder(shape, fixed, implicit=implicit)
         return cls(
             level=level,
             ae_title=ae_title,
             fields=tuple(fields),
-            requested_charset=identifier.get("SpecificCharacterSet"),
+            requested_charset=charset,
+            encoder=encoder,
         )
 
     def response(self, row: dict[str, Any]) -> Dataset:
         """One match: every requested key, in the query's VR, valued from the row or empty."""
+        values = [
+            None if key is None else index_query.dicom_value(key, row.get(keyword))
+            for _tag, keyword, _vr, key in self.fields
+        ]
+        encoded = None if self.encoder is None else self.encoder.encode(values)
+        if encoded is not None:
+            return encoded
         ds = Dataset()
         texts: list[str] = []
-        for tag, keyword, vr, key in self.fields:
+        for (tag, _keyword, vr, _key), value in zip(self.fields, values, strict=True):
             if vr == "SQ":
                 ds.add_new(tag, "SQ", [])
                 continue
-            value = index_query.dicom_value(key, row.get(keyword)) if key is not None else None
             if isinstance(value, str):
                 texts.append(value)
             ds.add_new(tag, vr, value)
