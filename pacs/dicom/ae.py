@@ -12,7 +12,7 @@ from pydicom.uid import AllTransferSyntaxes
 from pynetdicom import AE, AllStoragePresentationContexts, _config, dimse_messages, evt
 from pynetdicom.sop_class import Verification  # type: ignore[attr-defined]
 
-from pacs.dicom import wakeup
+from pacs.dicom import commands, wakeup
 from pacs.dicom.handlers import identifier
 from pacs.settings import DicomSettings
 
@@ -49,8 +49,10 @@ def configure_pynetdicom(spool: Path) -> None:
     # a tenth of the cost of each C-FIND match
     _config.LOG_REQUEST_IDENTIFIERS = False
     _config.LOG_RESPONSE_IDENTIFIERS = False
-    # C-FIND matches arrive encoded already (see identifier.py)
+    # C-FIND matches arrive encoded already (see identifier.py); command sets are written
+    # without pydicom's general writer (see commands.py)
     identifier.install()
+    commands.install()
     # pynetdicom opens its spool files with tempfile.NamedTemporaryFile and offers no setting
     # for the folder; point its module-level name at our spool.
     dimse_messages.NamedTemporaryFile = functools.partial(  # type: ignore[assignment,attr-defined]
