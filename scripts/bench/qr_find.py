@@ -140,7 +140,7 @@ def run_size(
         assoc = associate(server.port)
         try:
             results.append(_echo(assoc, db.size, mode, server.proc.pid))
-            for kind in kinds(db.stats["name_prefix"]):
+            for kind in kinds(db.stats):
                 result = FindResult(db.size, mode, kind.name, kind.label)
                 try:
                     _measure(assoc, kind, result, args, server.proc.pid)

@@ -1,7 +1,10 @@
 """Synthetic SQLite indexes for the C-FIND benchmark, written directly with SQLAlchemy Core bulk
 inserts and cached under data/bench/qr/ by size and version.
 
-Per study: 1-3 studies per patient, a date spread over 10 years, CT/MR/US/CR/DX/MG (some studies
+The archive grows the way a real one does, by time: a constant STUDIES_PER_DAY up to LAST_DAY, so
+10k studies span about 8 months and 200k about 14 years, and a query for "today" or "MR in the
+last two days" has the same answer size at every index size (what changes is only how much
+the database must look past). Per study: 1-3 studies per patient, CT/MR/US/CR/DX/MG (some studies
 with two modalities), 1-4 series of 1-2 instances each (rows only: the files do not exist; a
 study-level C-FIND never reads them). Counts, ``modalities`` and the ``*_norm`` columns are
 filled as `pacs.index.writes` fills them. Like a database pacs filled, no ANALYZE is run."""
@@ -26,8 +29,9 @@ from pacs.index.schema import SCHEMA_VERSION
 from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
 from pacs.model.normalize import normalize_pn
 
-VERSION = 1
-FIRST_DAY, DAYS = dt.date(2015, 1, 1), 3652  # 10 years of study dates
+VERSION = 2
+STUDIES_PER_DAY = 40  # a mid-sized hospital: 200k studies are about 14 years
+LAST_DAY = dt.date(2025, 12, 31)  # "today" of the synthetic archive
 MODALITIES = {"CT": 30, "MR": 20, "US": 15, "CR": 15, "DX": 12, "MG": 8}
 PAIRS = [("MG", "US"), ("CT", "CR"), ("CT", "MR"), ("CR", "DX"), ("CT", "US")]
 MULTI_SHARE = 0.08
@@ -135,8 +139,10 @@ def _series(rows: _Rows, rng: random.Random, study: dict[str, Any], mods: list[s
     return count
 
 
-def _study(rows: _Rows, rng: random.Random, patient: dict[str, Any], number: int) -> None:
-    day = FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS))
+def _study(
+    rows: _Rows, rng: random.Random, patient: dict[str, Any], number: int, days: int
+) -> None:
+    day = LAST_DAY - dt.timedelta(days=rng.randrange(days))
     mods = _modalities(rng)
     stamp = dt.datetime.combine(day, dt.time(20, 0), tzinfo=dt.UTC)
     physician = rng.choice(PHYSICIANS)
@@ -168,6 +174,7 @@ def _study(rows: _Rows, rng: random.Random, patient: dict[str, Any], number: int
 def _patients(size: int, rng: random.Random, families: Counter[str]) -> Iterator[_Rows]:
     """Chunks of patients with their studies until ``size`` studies exist."""
     names, pks, studies = NamePool(), Counter[str](), 0
+    days = max(1, round(size / STUDIES_PER_DAY))
     while studies < size:
         rows = _Rows(pks)
         while studies < size and len(rows.tables["p"]) < CHUNK_PATIENTS:
@@ -179,7 +186,7 @@ def _patients(size: int, rng: random.Random, families: Counter[str]) -> Iterator
             rows.add("p", patient)
             for _ in range(min(rng.choices((1, 2, 3), weights=(55, 30, 15))[0], size - studies)):
                 studies += 1
-                _study(rows, rng, patient, studies)
+                _study(rows, rng, patient, studies, days)
             families[normalize_pn(family)] += patient["num_studies"]
         yield rows
 
@@ -216,6 +223,7 @@ def _build(path: Path, size: int, log: Log) -> dict[str, Any]:
         "series": totals["se"],
         "instances": totals["i"],
         "name_prefix": prefix,
+        "last_day": LAST_DAY.strftime("%Y%m%d"),
         "name_matches": matches,
         "bytes": path.stat().st_size,
     }

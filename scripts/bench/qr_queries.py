@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from pydicom.dataset import Dataset
 
-MONTH = "20210301-20210331"
 # Keys a study list asks back (empty: return only).
 RETURN_KEYS = {
     "PatientName": "PN",
@@ -45,15 +46,25 @@ class QueryKind:
         return {keyword: self.keys.get(keyword, "") for keyword in RETURN_KEYS}
 
 
-def kinds(name_prefix: str) -> list[QueryKind]:
-    """``name_prefix``: a family name of the database matching a modest number of studies."""
+def kinds(stats: dict[str, Any]) -> list[QueryKind]:
+    """What a study list sends, with answers of the same size at every index size (see
+    qr_index: the archive grows by time at a constant rate): a family-name prefix matching
+    about 25 studies, today's studies, MR studies of the last two days, and a name initial
+    with MR in the last 30 days."""
+    today = dt.datetime.strptime(stats["last_day"], "%Y%m%d").date()
+    since = {n: (today - dt.timedelta(days=n)).strftime("%Y%m%d") for n in (1, 29)}
+    prefix = stats["name_prefix"]
     return [
-        QueryKind("name", f"PatientName={name_prefix}*", {"PatientName": f"{name_prefix}*"}),
-        QueryKind("date", f"StudyDate={MONTH}", {"StudyDate": MONTH}),
-        QueryKind("modality", "ModalitiesInStudy=MR", {"ModalitiesInStudy": "MR"}),
+        QueryKind("name", f"PatientName={prefix}*", {"PatientName": f"{prefix}*"}),
+        QueryKind("date", f"StudyDate={today:%Y%m%d}-", {"StudyDate": f"{today:%Y%m%d}-"}),
+        QueryKind(
+            "modality",
+            f"ModalitiesInStudy=MR StudyDate={since[1]}-",
+            {"ModalitiesInStudy": "MR", "StudyDate": f"{since[1]}-"},
+        ),
         QueryKind(
             "combined",
-            f"PatientName=W* StudyDate={MONTH} ModalitiesInStudy=MR",
-            {"PatientName": "W*", "StudyDate": MONTH, "ModalitiesInStudy": "MR"},
+            f"PatientName=W* StudyDate={since[29]}- ModalitiesInStudy=MR",
+            {"PatientName": "W*", "StudyDate": f"{since[29]}-", "ModalitiesInStudy": "MR"},
         ),
     ]
