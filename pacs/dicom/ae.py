@@ -53,6 +53,8 @@ def configure_pynetdicom(spool: Path) -> None:
     # without pydicom's general writer (see commands.py)
     identifier.install()
     commands.install()
+    # an acceptor's reactor waits for its next request instead of polling (see wakeup.py)
+    wakeup.install()
     # pynetdicom opens its spool files with tempfile.NamedTemporaryFile and offers no setting
     # for the folder; point its module-level name at our spool.
     dimse_messages.NamedTemporaryFile = functools.partial(  # type: ignore[assignment,attr-defined]

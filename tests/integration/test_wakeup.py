@@ -19,6 +19,7 @@ from pacs.dicom.ae import CONNECTION_EVENTS
 @pytest.fixture
 def server() -> Iterator[tuple[Any, list[Any]]]:
     seen: list[Any] = []
+    wakeup.install()  # the acceptor's reactor waits for messages too
     ae = AE(ae_title="WAKE")
     ae.add_supported_context(Verification)
 
@@ -61,6 +62,7 @@ def test_many_round_trips_then_release(server: tuple[Any, list[Any]]) -> None:
     acceptor.join(timeout=5)
     assert not acceptor.is_alive()
     assert acceptor.dul._run_loop_delay == 0
+    assert acceptor._pacs_messages is acceptor.dimse.msg_queue
     assert _closed(acceptor)
 
 
