@@ -38,17 +38,20 @@ class PixelFormat:
 
     @classmethod
     def of(cls, ds: Dataset) -> PixelFormat:
+        # by tag, not keyword: this runs once per transcode, and keyword lookups were a
+        # measurable part of decoding a small frame
         try:
+            allocated = int(_value(ds, 0x00280100, "BitsAllocated"))
             return cls(
-                rows=int(ds.Rows),
-                columns=int(ds.Columns),
-                samples=int(ds.get("SamplesPerPixel", 1)),
-                bits_allocated=int(ds.BitsAllocated),
-                bits_stored=int(ds.get("BitsStored", ds.BitsAllocated)),
-                signed=int(ds.get("PixelRepresentation", 0)) == 1,
-                photometric=str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip(),
-                planar=int(ds.get("PlanarConfiguration", 0) or 0),
-                frames=int(ds.get("NumberOfFrames", 1) or 1),
+                rows=int(_value(ds, 0x00280010, "Rows")),
+                columns=int(_value(ds, 0x00280011, "Columns")),
+                samples=int(_value(ds, 0x00280002, default=1)),
+                bits_allocated=allocated,
+                bits_stored=int(_value(ds, 0x00280101, default=allocated)),
+                signed=int(_value(ds, 0x00280103, default=0)) == 1,
+                photometric=str(_value(ds, 0x00280004, default="MONOCHROME2")).strip(),
+                planar=int(_value(ds, 0x00280006, default=0) or 0),
+                frames=int(_value(ds, 0x00280008, default=1) or 1),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ImagingError(f"incomplete Image Pixel module: {exc}") from exc
@@ -59,6 +62,17 @@ class PixelFormat:
             f"{self.bits_stored}/{self.bits_allocated}-bit {sign} {self.photometric} "
             f"({self.samples} sample(s))"
         )
+
+
+def _value(ds: Dataset, tag: int, required: str = "", default: object = None) -> Any:
+    """The value at ``tag``; ``default`` when absent or empty, unless ``required`` names it."""
+    elem = ds.get(tag)
+    value = None if elem is None else elem.value
+    if value is None or value == "":
+        if required:
+            raise ValueError(f"{required} is missing")
+        return default
+    return value
 
 
 def has_pixels(ds: Dataset) -> bool:

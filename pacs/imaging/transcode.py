@@ -54,7 +54,10 @@ def transcode(ds: Dataset, target: str, options: TranscodeOptions | None = None)
         check_target(tgt, PixelFormat.of(ds))
         return to_native(out, src, tgt)
     if src.uid == ts.RLE and not tgt.encapsulated:
-        return to_native(_rle_to_native(ds, out), ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
+        native = _rle_to_native(ds, out)
+        if tgt.uid == ts.EXPLICIT_LE:  # what RLE decodes to already
+            return native
+        return to_native(native, ts.SYNTAXES[ts.EXPLICIT_LE], tgt)
     return _via_pixels(ds, out, src, tgt, opts)
 
 
@@ -84,11 +87,14 @@ def _rle_to_native(ds: Dataset, out: Dataset) -> Dataset:
     return _set_native(out, raw, fmt)
 
 
+_EXPLICIT_LE = UID(ts.EXPLICIT_LE)
+
+
 def _set_native(out: Dataset, raw: bytes, fmt: PixelFormat) -> Dataset:
     out.PixelData = raw
     out["PixelData"].VR = "OB" if fmt.bits_allocated <= 8 else "OW"
     out["PixelData"].is_undefined_length = False
-    out.file_meta.TransferSyntaxUID = UID(ts.EXPLICIT_LE)
+    out.file_meta.TransferSyntaxUID = _EXPLICIT_LE
     return out
 
 
