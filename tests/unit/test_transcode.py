@@ -12,8 +12,9 @@ from pydicom.dataset import Dataset
 from pydicom.encaps import generate_fragments, parse_basic_offsets
 from pydicom.pixels import pixel_array
 
-from pacs.errors import UnsupportedConversion
+from pacs.errors import ImagingError, UnsupportedConversion
 from pacs.imaging import syntaxes as ts
+from pacs.imaging.pixels import PixelFormat
 from pacs.imaging.transcode import supported_targets, transcode
 from tests.imagegen import FORMATS, Fmt, make_image
 
@@ -173,3 +174,22 @@ def test_lossy_samples_beyond_bits_stored_are_clipped() -> None:
     values = pixel_array(out)
     assert int(values.max()) == 4095
     assert int((values == 4095).sum()) == int((pixel_array(j2k) >= 4095).sum())
+
+
+@pytest.mark.parametrize("missing", ["Rows", "Columns", "BitsAllocated"])
+def test_incomplete_pixel_module_is_a_clear_error(missing: str) -> None:
+    ds = make_image(FORMATS[0])
+    delattr(ds, missing)
+    stored = ds.file_meta.TransferSyntaxUID
+    target = ts.RLE if stored == ts.EXPLICIT_LE else ts.EXPLICIT_LE
+    with pytest.raises(ImagingError, match=f"incomplete Image Pixel module: {missing} is missing"):
+        transcode(ds, target)
+
+
+def test_pixel_format_defaults_for_optional_attributes() -> None:
+    ds = make_image(FORMATS[0])
+    for keyword in ("SamplesPerPixel", "PixelRepresentation", "NumberOfFrames"):
+        if keyword in ds:
+            delattr(ds, keyword)
+    fmt = PixelFormat.of(ds)
+    assert (fmt.samples, fmt.signed, fmt.frames) == (1, False, 1)
