@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
 from pacs.index import schema
+from pacs.index.migrate import migrate
 
 log = logging.getLogger("pacs.index")
 
@@ -35,7 +36,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine and make sure the schema exists."""
+    """Create the engine and make sure the schema exists, at the current version."""
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -48,6 +49,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
     _stamp_version(engine)
+    migrate(engine)
     if engine.dialect.name == "postgresql":
         _trigram_indexes(engine)
     return engine

@@ -3,10 +3,7 @@
 Each function returns a SQLAlchemy boolean expression selecting exactly the rows `matches`
 accepts (None for Universal: no filter), the same on SQLite and PostgreSQL:
 
-* Wildcards are LIKE patterns ("*" → "%", "?" → "_") with "!" as the explicit ESCAPE for a
-  literal "%", "_" or "!". SQLite's LIKE ignores ASCII case, which C-FIND must not, so on SQLite
-  the pattern runs as GLOB instead (a literal "[" written "[[]"), which also lets a prefix
-  pattern use the column's index.
+* Wildcards are LIKE patterns on PostgreSQL, GLOB patterns on SQLite (`pacs.index.wildcards`).
 * Dates are DATE columns: plain comparisons.
 * Times are text "HHMMSS[.ffffff]" (`normalize_tm`) compared as strings: the low bound in its
   shortest form ("103015.5"), the high bound with six fraction digits ("105959.999999"). For
@@ -14,10 +11,14 @@ accepts (None for Universal: no filter), the same on SQLite and PostgreSQL:
 * DT text columns (kept as received) are compared the same way on their wall-clock digits;
   offsets are ignored here, unlike in `matches`. The low bound drops trailing zero fields so a
   stored value of lower precision still compares by its start ("2006" is not before "2006").
-* PN: groups are cut out in SQL (split_part on PostgreSQL, substr/instr on SQLite), so a
-  one-group query tries each group and a positional query each position, as `matches` does; a
-  LIKE '%…%' on the whole value (a superset) lets PostgreSQL's trigram index narrow the scan.
-  Case-insensitive: the ``*_norm`` column against the `normalize_pn` form of the query.
+* PN: a one-group query tries each component group and a positional query each position, as
+  `matches` does. Case-insensitive, on a name whose groups are stored (`pacs.index.names`), the
+  group columns are compared directly, so an exact group or a literal prefix is an index
+  search (the columns' indexes take the wildcards' prefix ranges). Otherwise the groups are cut
+  out in SQL (split_part on PostgreSQL, substr/instr on SQLite) from the raw column, or
+  case-insensitively from the ``*_norm`` column against the `normalize_pn` form of the query.
+  Where no index serves the groups, a LIKE '%…%' on the whole value (a superset) goes first,
+  which PostgreSQL's trigram index can narrow.
 * Multi-valued text columns ("CT\\MR"): a value matches a whole token of "\\" + column + "\\",
   so "MR" never matches "MRX". Wildcards there are refused (a "*" could span two tokens).
 """
@@ -25,10 +26,10 @@ accepts (None for Universal: no filter), the same on SQLite and PostgreSQL:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     String,
     TypeDecorator,
@@ -44,6 +45,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.functions import FunctionElement
 
 from pacs.errors import QueryError
+from pacs.index.wildcards import ESCAPE, glob_pattern, like_pattern, literal_prefix, wildcard_match
 from pacs.model.matching import (
     INTEGER_VRS,
     NUMBER_VRS,
@@ -64,46 +66,8 @@ from pacs.model.matching import (
 
 __all__ = ["condition_filter", "date_time_filter", "glob_pattern", "like_pattern"]
 
-ESCAPE = "!"
-_LIKE = str.maketrans({"*": "%", "?": "_", "%": "!%", "_": "!_", "!": "!!"})
 _TICK = dt.timedelta(microseconds=1)
 Filter = ColumnElement[bool]
-
-
-def like_pattern(pattern: str) -> str:
-    """A wildcard pattern as LIKE ... ESCAPE '!'."""
-    return pattern.translate(_LIKE)
-
-
-def glob_pattern(pattern: str) -> str:
-    """A wildcard pattern as SQLite GLOB: "*" and "?" mean the same; "[" must be a class."""
-    return pattern.replace("[", "[[]")
-
-
-class _Wildcard(FunctionElement[bool]):
-    """``subject`` matches a wildcard pattern, case-sensitively on every dialect."""
-
-    type = Boolean()
-    name = "wildcard"
-    inherit_cache = True
-
-
-@compiles(_Wildcard)
-def _compile_like(element: _Wildcard, compiler: SQLCompiler, **kw: Any) -> str:
-    subject, like, _glob = element.clauses
-    pattern = compiler.process(like, **kw)
-    return f"({compiler.process(subject, **kw)} LIKE {pattern} ESCAPE '{ESCAPE}')"
-
-
-@compiles(_Wildcard, "sqlite")
-def _compile_glob(element: _Wildcard, compiler: SQLCompiler, **kw: Any) -> str:
-    subject, _like, glob = element.clauses
-    return f"({compiler.process(subject, **kw)} GLOB {compiler.process(glob, **kw)})"
-
-
-def _wildcard(subject: ColumnElement[Any], pattern: str) -> Filter:
-    like, glob = literal(like_pattern(pattern), String), literal(glob_pattern(pattern), String)
-    return _Wildcard(subject, like, glob)
 
 
 class _PnGroup(FunctionElement[str]):
@@ -152,10 +116,12 @@ def condition_filter(
     multi: bool = False,
     case_insensitive: bool = False,
     norm: ColumnElement[Any] | None = None,
+    groups: Sequence[ColumnElement[Any]] = (),
 ) -> Filter | None:
     """The SQL form of ``condition`` on ``column`` (None: no filter). ``multi``: the column
     holds backslash-joined values. For PN with ``case_insensitive``, ``norm`` is the column's
-    `normalize_pn` form; ``case_insensitive`` does not apply to other VRs."""
+    `normalize_pn` form and ``groups``, if given, the component groups of it stored as columns
+    (`pacs.index.names`); ``case_insensitive`` does not apply to other VRs."""
     vr = vr.upper()
     if isinstance(condition, Universal):
         return None
@@ -165,7 +131,7 @@ def condition_filter(
     if vr == "PN":
         if multi:
             raise QueryError(f"{_name(column)}: multi-valued person names cannot be matched")
-        return _pn_filter(_pn_column(column, norm, case_insensitive), condition, case_insensitive)
+        return _pn_filter(column, condition, case_insensitive, norm, groups)
     if multi:
         return _token_filter(column, condition)
     if vr in ("DA", "TM", "DT"):
@@ -173,7 +139,7 @@ def condition_filter(
     if isinstance(condition, UidList | AnyOf):
         return column.in_([_typed(value, vr) for value in condition.values])
     if isinstance(condition, Wildcard):
-        return _wildcard(column, condition.pattern)
+        return wildcard_match(column, condition.pattern)
     if isinstance(condition, Single):
         return column == _typed(condition.value, vr)
     raise ValueError(f"{condition!r} does not apply to VR {vr}")
@@ -203,7 +169,7 @@ def _token_filter(column: ColumnElement[Any], condition: Condition) -> Filter:
     else:
         raise QueryError(f"{_name(column)}: only exact values match a multi-valued attribute")
     wrapped = literal("\\", String) + column + literal("\\", String)
-    return or_(*(_wildcard(wrapped, f"*\\{value}\\*") for value in values))
+    return or_(*(wildcard_match(wrapped, f"*\\{value}\\*") for value in values))
 
 
 def _temporal(column: ColumnElement[Any], condition: Condition, vr: str) -> Filter:
@@ -278,6 +244,36 @@ def date_time_filter(
 # -- person names ----------------------------------------------------------------------------
 
 
+def _pn_filter(
+    raw: ColumnElement[Any],
+    condition: Condition,
+    insensitive: bool,
+    norm: ColumnElement[Any] | None,
+    groups: Sequence[ColumnElement[Any]],
+) -> Filter:
+    if isinstance(condition, AnyOf):
+        return or_(
+            *(_pn_filter(raw, Single(v), insensitive, norm, groups) for v in condition.values)
+        )
+    if not isinstance(condition, Single | Wildcard):
+        raise ValueError(f"{condition!r} does not apply to VR PN")
+    wildcard = isinstance(condition, Wildcard)
+    query = condition.pattern if isinstance(condition, Wildcard) else condition.value
+    asked = pn_groups(query, case_insensitive=insensitive)
+    column = _pn_column(raw, norm, insensitive)
+    if insensitive and groups:
+        if len(groups) != PN_GROUPS:
+            raise ValueError(f"{_name(raw)}: expected {PN_GROUPS} group columns")
+        where = _groups_filter(raw, groups, asked, wildcard=wildcard, indexed=True)
+        if any(literal_prefix(want) if wildcard else want for want in asked):
+            return where  # an equality or a prefix range an index serves
+    else:
+        cut = [_group(column, n, insensitive=insensitive) for n in range(1, PN_GROUPS + 1)]
+        where = _groups_filter(raw, cut, asked, wildcard=wildcard, indexed=False)
+    hint = next((want for want in asked if want), "")
+    return and_(column.like(f"%{like_pattern(hint)}%", escape=ESCAPE), where)
+
+
 def _pn_column(
     column: ColumnElement[Any], norm: ColumnElement[Any] | None, insensitive: bool
 ) -> ColumnElement[Any]:
@@ -288,24 +284,40 @@ def _pn_column(
     return norm
 
 
-def _pn_filter(column: ColumnElement[Any], condition: Condition, insensitive: bool) -> Filter:
-    if isinstance(condition, AnyOf):
-        return or_(*(_pn_filter(column, Single(v), insensitive) for v in condition.values))
-    if not isinstance(condition, Single | Wildcard):
-        raise ValueError(f"{condition!r} does not apply to VR PN")
-    wildcard = isinstance(condition, Wildcard)
-    query = condition.pattern if isinstance(condition, Wildcard) else condition.value
-    asked = pn_groups(query, case_insensitive=insensitive)
-    groups = [_group(column, n, insensitive=insensitive) for n in range(1, PN_GROUPS + 1)]
+def _groups_filter(
+    raw: ColumnElement[Any],
+    groups: Sequence[ColumnElement[Any]],
+    asked: list[str],
+    *,
+    wildcard: bool,
+    indexed: bool,
+) -> Filter:
+    """`_match_pn` on the stored groups (each "" when the name lacks it): one query group
+    matches any group the name has, several are positional (an empty one matches anything)."""
 
     def test(group: ColumnElement[Any], want: str) -> Filter:
-        return _wildcard(group, want) if wildcard else group == want
+        if wildcard and ("*" in want or "?" in want):
+            return wildcard_match(group, want, indexed=indexed)
+        return group == want
+
+    def hollow(want: str) -> bool:  # matches "" too: only "*"s, or ""
+        return not want.strip("*") if wildcard else not want
 
     if len(asked) == 1:
-        exact = or_(*(test(group, asked[0]) for group in groups))
+        want = asked[0]
+        tests = [test(group, want) for group in groups]
+        if hollow(want):  # then a group the name lacks must not count as an empty one
+            tests[1:] = [and_(tests[n], _present(groups, n)) for n in range(1, len(groups))]
+        where, wants = or_(*tests), [want]
     else:
-        exact = and_(
-            *(test(group, want) for group, want in zip(groups, asked, strict=False) if want)
-        )
-    hint = next(want for want in asked if want)
-    return and_(column.like(f"%{like_pattern(hint)}%", escape=ESCAPE), exact)
+        pairs = [(group, want) for group, want in zip(groups, asked, strict=False) if want]
+        where, wants = and_(*(test(group, want) for group, want in pairs)), [w for _, w in pairs]
+    if all(hollow(want) for want in wants):
+        where = and_(raw != "", where)  # an empty value matches nothing
+    return where
+
+
+def _present(groups: Sequence[ColumnElement[Any]], number: int) -> Filter:
+    """Does the name have group ``number`` (from 0)? Trailing empty groups are dropped, so
+    a later one does when it or a group after it is not empty."""
+    return or_(*(group != "" for group in groups[number:]))

@@ -11,6 +11,7 @@ import enum
 import attrs
 from sqlalchemy import Column, Table
 
+from pacs.index.names import PATIENT_NAME
 from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
 
 
@@ -42,6 +43,7 @@ class Key:
     column: str
     vr: str
     search: str = ""  # the normalised column matched instead (names), if any
+    groups: tuple[str, ...] = ()  # ``search`` cut into component groups (`pacs.index.names`)
     multi: bool = False  # a backslash-joined list of values (ModalitiesInStudy)
     matchable: bool = True  # counts are returned, never matched
 
@@ -50,6 +52,11 @@ class Key:
         name = self.search if normalised and self.search else self.column
         column: Column[object] = table.c[name]
         return column
+
+    def group_cols(self) -> tuple[Column[object], ...]:
+        """The component groups of the normalised column, as columns ((): none stored)."""
+        table = TABLES[self.level]
+        return tuple(table.c[name] for name in self.groups)
 
 
 def _k(level: Level, keyword: str, column: str, vr: str, **kw: object) -> Key:
@@ -64,7 +71,7 @@ KEYS: dict[str, Key] = {
     for k in (
         _k(P, "PatientID", "patient_id", "LO"),
         _k(P, "IssuerOfPatientID", "issuer", "LO"),
-        _k(P, "PatientName", "name", "PN", search="name_norm"),
+        _k(P, "PatientName", "name", "PN", search=PATIENT_NAME.norm, groups=PATIENT_NAME.groups),
         _k(P, "PatientBirthDate", "birth_date", "DA"),
         _k(P, "PatientBirthTime", "birth_time", "TM"),
         _k(P, "PatientSex", "sex", "CS"),

@@ -91,6 +91,7 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
             multi=key.multi,
             case_insensitive=insensitive,
             norm=key.col(normalised=True) if insensitive and key.search else None,
+            groups=key.group_cols() if insensitive else (),
         )
         if where is not None:
             out.append(where)

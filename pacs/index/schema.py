@@ -1,8 +1,9 @@
 """The index: patient, study, series, instance, plus the change log and charset repairs.
 
 Main tags of each level are columns; names also have a normalised search form (``*_norm``:
-upper-cased, accents and trailing carets removed); dates are dates; counts are materialised.
-Every column a query can filter on carries an index."""
+upper-cased, accents and trailing carets removed), the patient name also each component group of
+it (`pacs.index.names`); dates are dates; counts are materialised. Every column a query can
+filter on carries an index."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import datetime as dt
 from sqlalchemy import Column, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SCHEMA_VERSION = 1
+from pacs.index.names import PATIENT_NAME
+
+SCHEMA_VERSION = 2  # 2: patient.name_g1_norm, _g2_norm, _g3_norm (`pacs.index.migrate`)
 
 
 def _s(length: int = 64, *, index: bool = False) -> str:
@@ -19,6 +22,13 @@ def _s(length: int = 64, *, index: bool = False) -> str:
     because received values break VR limits and are kept as received."""
     del length
     result: str = Field(default="", index=index)
+    return result
+
+
+def _group() -> str:
+    """A component group of a normalised name. The server default lets `pacs.index.migrate`
+    add the column to a table that already has rows."""
+    result: str = Field(default="", sa_column_kwargs={"server_default": ""})
     return result
 
 
@@ -36,6 +46,9 @@ class Patient(SQLModel, table=True):
     issuer: str = _s(64)
     name: str = _s(324)
     name_norm: str = _s(324, index=True)
+    name_g1_norm: str = _group()
+    name_g2_norm: str = _group()
+    name_g3_norm: str = _group()
     birth_date: dt.date | None = Field(default=None, index=True)
     birth_time: str | None = Field(default=None)
     sex: str = _s(16)
@@ -150,3 +163,12 @@ class CharsetRepairRow(SQLModel, table=True):
 
 Index("ix_instance_series_number", Instance.series_pk, Instance.instance_number)  # type: ignore[arg-type]
 Index("ix_study_patient_date", Study.patient_pk, Study.study_date)  # type: ignore[arg-type]
+
+# Component groups of names: on PostgreSQL the pattern operator class lets LIKE 'PREFIX%' use the
+# index (the default one serves no LIKE outside the C locale); it serves equality too.
+for _name in PATIENT_NAME.groups:
+    Index(
+        f"ix_patient_{_name}",
+        Patient.__table__.c[_name],  # type: ignore[attr-defined]
+        postgresql_ops={_name: "text_pattern_ops"},
+    )

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 from sqlalchemy import Connection, Select, Table, delete, insert, select, update
 
+from pacs.index.names import pn_search_values
 from pacs.index.statements import (
     ADD_CHANGES,
     ADD_INSTANCES,
@@ -119,7 +120,7 @@ def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
         .first()
     )
     if row is None:
-        values = {**attrs.asdict(p), "name_norm": normalize_pn(p.name), "created_at": batch.now}
+        values = {**attrs.asdict(p), **pn_search_values(p.name), "created_at": batch.now}
         pk = _created(batch, PATIENT, values)
         batch.change("patient_created", "PATIENT", p.patient_id, "")
         batch.fresh.patients[key] = (pk, _demographics(p))
@@ -129,7 +130,7 @@ def _patient(batch: Batch, p: PatientSummary) -> tuple[int, bool]:
     conflict = any(incoming[k] and row[k] and incoming[k] != row[k] for k in DEMOGRAPHICS)
     if fill:
         if "name" in fill:
-            fill["name_norm"] = normalize_pn(fill["name"])
+            fill.update(pn_search_values(fill["name"]))
         batch.conn.execute(update(PATIENT).where(PATIENT.c.id == row["id"]).values(**fill))
     stored = {**dict(row), **fill}
     batch.fresh.patients[key] = (int(row["id"]), tuple(stored[k] for k in DEMOGRAPHICS))

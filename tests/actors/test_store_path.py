@@ -14,6 +14,7 @@ from sqlalchemy import Engine, Table, select
 
 from pacs.app import Core, start_core
 from pacs.errors import DuplicateRejected, InvalidDataset, MissingAttribute
+from pacs.index.names import pn_search_values
 from pacs.index.statements import CHANGE, INSTANCE, PATIENT, REPAIR, SERIES, STUDY
 from pacs.messages import Source, StoreOutcome, StoreRequest, StoreResult
 from pacs.runtime import rpc
@@ -207,6 +208,22 @@ async def test_demographics_conflict_is_kept_and_flagged(tmp_path: Path, db_url:
         assert (patient["num_studies"], patient["num_instances"]) == (2, 2)
         flags = {i["sop_uid"]: i["patient_conflict"] for i in await rows(core, INSTANCE)}
         assert flags == {first.SOPInstanceUID: False, second.SOPInstanceUID: True}
+
+
+async def test_names_get_their_search_groups(tmp_path: Path, db_url: str) -> None:
+    """On a new patient and on one whose name arrives later (`pacs.index.names`)."""
+    wang = "Wang^Xiaoming=王^小明=おう^しょうめい"
+    utf8 = {"SpecificCharacterSet": "ISO_IR 192"}
+    first = dicomgen.make_ct(patient_id="PAT001", patient_name=wang, **utf8)
+    nameless = dicomgen.make_ct(patient_id="PAT002", patient_name="")
+    named = dicomgen.make_ct(patient_id="PAT002", patient_name="Kim==きむ", **utf8)
+    async with running(tmp_path, db_url) as core:
+        for number, ds in enumerate((first, nameless, named)):
+            await store(core, dicomgen.write(ds, tmp_path / f"{number}.dcm"))
+        stored = {p["patient_id"]: p for p in await rows(core, PATIENT)}
+    for patient_id, name in (("PAT001", wang), ("PAT002", "Kim==きむ")):
+        assert stored[patient_id]["name"] == name
+        assert {k: stored[patient_id][k] for k in pn_search_values(name)} == pn_search_values(name)
 
 
 async def test_study_under_another_patient_is_flagged(tmp_path: Path, db_url: str) -> None:
