@@ -6,8 +6,9 @@ The archive grows the way a real one does, by time: a constant STUDIES_PER_DAY u
 last two days" has the same answer size at every index size (what changes is only how much
 the database must look past). Per study: 1-3 studies per patient, CT/MR/US/CR/DX/MG (some studies
 with two modalities), 1-4 series of 1-2 instances each (rows only: the files do not exist; a
-study-level C-FIND never reads them). Counts, ``modalities`` and the ``*_norm`` columns are
-filled as `pacs.index.writes` fills them. Like a database pacs filled, no ANALYZE is run."""
+study-level C-FIND never reads them). Counts, ``modalities``, the ``*_norm`` columns and the
+patient name's normalised component groups are filled as `pacs.index.writes` fills them. Like a
+database pacs filled, no ANALYZE is run."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from qr_names import PHYSICIANS, NamePool
 from sqlalchemy import insert, text
 
 from pacs.index.db import make_engine
+from pacs.index.names import pn_search_values
 from pacs.index.schema import SCHEMA_VERSION
 from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
 from pacs.model.normalize import normalize_pn
@@ -181,7 +183,7 @@ def _patients(size: int, rng: random.Random, families: Counter[str]) -> Iterator
             name, family, sex = names.draw(rng)
             birth = dt.date(1930, 1, 1) + dt.timedelta(days=rng.randrange(90 * 365))
             patient = {"patient_id": f"P{pks['p'] + 1:08d}", "name": name, "sex": sex}
-            patient.update(name_norm=normalize_pn(name), birth_date=birth)
+            patient.update(**pn_search_values(name), birth_date=birth)
             patient.update(num_studies=0, num_series=0, num_instances=0)
             rows.add("p", patient)
             for _ in range(min(rng.choices((1, 2, 3), weights=(55, 30, 15))[0], size - studies)):
