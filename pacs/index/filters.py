@@ -45,7 +45,15 @@ from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.functions import FunctionElement
 
 from pacs.errors import QueryError
-from pacs.index.wildcards import ESCAPE, glob_pattern, like_pattern, literal_prefix, wildcard_match
+from pacs.index.wildcards import (
+    DATE_RANGE,
+    ESCAPE,
+    glob_pattern,
+    like_pattern,
+    likely,
+    literal_prefix,
+    wildcard_match,
+)
 from pacs.model.matching import (
     INTEGER_VRS,
     NUMBER_VRS,
@@ -189,6 +197,8 @@ def _temporal(column: ColumnElement[Any], condition: Condition, vr: str) -> Filt
         high = None if end is None else _datetime_text(end, end=True)
     parts = [column >= low] if low is not None else []
     parts += [column <= high] if high is not None else []
+    if vr == "DA":  # DATE columns are indexed: make SQLite search the range
+        parts = [likely(part, DATE_RANGE) for part in parts]
     if low is None and _is_text(column):
         parts.append(column != "")  # "" sorts first but is an unknown value
     return and_(*parts)

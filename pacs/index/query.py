@@ -100,8 +100,11 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
     return out
 
 
-def statement(query: Query, *, limit: int | None = None) -> Select[Any]:
-    """SELECT the returned keys (labelled by keyword) and every unique key up to the level."""
+def statement(query: Query, *, limit: int | None = None, ordered: bool = True) -> Select[Any]:
+    """SELECT the returned keys (labelled by keyword) and every unique key up to the level;
+    ``ordered``: in insertion order, which paging needs and C-FIND does not. Unordered, SQLite
+    is not tempted to read a whole table in id order to spare a sort when a filter's index
+    would find the few matching rows at once."""
     wanted = {key.keyword: key for key in query.returns}
     for level in Level:
         if level <= query.level:
@@ -111,15 +114,18 @@ def statement(query: Query, *, limit: int | None = None) -> Select[Any]:
     where = _filters(query)
     if where:
         stmt = stmt.where(and_(*where))
-    stmt = stmt.order_by(TABLES[query.level].c.id)
+    if ordered:
+        stmt = stmt.order_by(TABLES[query.level].c.id)
     return stmt.limit(limit) if limit is not None else stmt
 
 
-def rows(engine: Engine, query: Query, *, limit: int | None = None) -> Iterator[dict[str, Any]]:
+def rows(
+    engine: Engine, query: Query, *, limit: int | None = None, ordered: bool = True
+) -> Iterator[dict[str, Any]]:
     """Stream the matching rows as keyword → value (dates as ``datetime.date``)."""
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=200).execute(
-            statement(query, limit=limit)
+            statement(query, limit=limit, ordered=ordered)
         )
         for row in result.mappings():
             yield dict(row)

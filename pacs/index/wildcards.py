@@ -106,3 +106,37 @@ def _prefix_bounds(prefix: str) -> tuple[str, ...]:
     if after > 0x10FFFF:
         return (prefix,)
     return prefix, prefix[:-1] + chr(after)
+
+
+# -- planner hints ---------------------------------------------------------------------------
+
+DATE_RANGE = 0.02  # a study-list date range: a day, a week, a month out of years of studies
+
+
+class _Likely(FunctionElement[bool]):
+    """A condition with a selectivity hint for SQLite's planner; the bare condition elsewhere.
+    Without statistics (pacs runs no ANALYZE) SQLite prices a range at a quarter of the table,
+    and with ORDER BY id and a LIMIT it then prefers reading every study in id order to
+    searching the range's index and sorting the few rows found."""
+
+    type = Boolean()
+    name = "likely"
+    inherit_cache = True
+    _is_implicitly_boolean = True
+
+
+@compiles(_Likely)
+def _compile_plain(element: _Likely, compiler: SQLCompiler, **kw: Any) -> str:
+    condition, _probability = element.clauses
+    return str(compiler.process(condition, **kw))
+
+
+@compiles(_Likely, "sqlite")
+def _compile_likelihood(element: _Likely, compiler: SQLCompiler, **kw: Any) -> str:
+    condition, probability = element.clauses
+    return f"likelihood({compiler.process(condition, **kw)}, {compiler.process(probability, **kw)})"
+
+
+def likely(condition: ColumnElement[bool], probability: float) -> ColumnElement[bool]:
+    """``condition``, hinted to SQLite as true for about ``probability`` of the rows."""
+    return _Likely(condition, literal_column(repr(probability)))
