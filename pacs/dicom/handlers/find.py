@@ -21,6 +21,7 @@ from pydicom.multival import MultiValue
 from pydicom.uid import UID
 
 from pacs.dicom.handlers.identifier import Encoder
+from pacs.dicom.handlers.pending import PendingSender
 from pacs.dicom.handlers.qr import QueryRetrieve
 from pacs.dicom.handlers.status import failure
 from pacs.errors import PacsError, QueryError
@@ -110,20 +111,24 @@ def _answer(
     implicit = _implicit_little_endian(event)
     shape = ResponseShape.of(identifier, level, qr.settings.dicom.ae_title, implicit=implicit)
     started, count = time.monotonic(), 0
-    # C-FIND defines no order: unordered lets the database use the most selective index
-    for row in index_query.rows(qr.engine, query, limit=limit + 1, ordered=False):
-        if event.is_cancelled:
-            log.info("C-FIND from %s cancelled after %d match(es)", qr.calling_ae(event), count)
-            yield CANCELLED, None
-            return
-        if count == limit:
-            log.warning("C-FIND from %s cut at %d matches", qr.calling_ae(event), limit)
-            cut = QueryError(f"more than {limit} matches; narrow the query")
-            cut.dimse_status = 0xA700
-            yield failure(cut), None
-            return
-        yield PENDING, shape.response(row)
-        count += 1
+    sender = PendingSender(event.assoc)  # pending responses skip pynetdicom's message objects
+    try:
+        # C-FIND defines no order: unordered lets the database use the most selective index
+        for row in index_query.rows(qr.engine, query, limit=limit + 1, ordered=False):
+            if event.is_cancelled:
+                log.info("C-FIND from %s cancelled after %d match(es)", qr.calling_ae(event), count)
+                yield CANCELLED, None
+                return
+            if count == limit:
+                log.warning("C-FIND from %s cut at %d matches", qr.calling_ae(event), limit)
+                cut = QueryError(f"more than {limit} matches; narrow the query")
+                cut.dimse_status = 0xA700
+                yield failure(cut), None
+                return
+            yield PENDING, shape.response(row)
+            count += 1
+    finally:
+        sender.close()
     log.info(
         "C-FIND %s level from %s: %d match(es) in %.0f ms",
         level.name,
