@@ -16,7 +16,12 @@ import attrs
 import trio
 from pynetdicom import evt
 
-from pacs.dicom.ae import CONNECTION_EVENTS, build_ae, configure_pynetdicom
+from pacs.dicom.ae import (
+    CONNECTION_EVENTS,
+    build_ae,
+    configure_pynetdicom,
+    quick_copy_contexts,
+)
 from pacs.dicom.handlers.echo import handle_echo
 from pacs.dicom.handlers.find import handle_find
 from pacs.dicom.handlers.qr import QueryRetrieve
@@ -64,10 +69,13 @@ def _start(
             (evt.EVT_C_GET, handle_get, [qr]),
         ]
     if handoff is None:
-        return ae.start_server((settings.host, settings.port), block=False, evt_handlers=handlers)
+        server = ae.start_server((settings.host, settings.port), block=False, evt_handlers=handlers)
+        quick_copy_contexts(server)
+        return server
     # a worker: connections arrive from the main process; the server's own socket stays idle
     handlers.append((evt.EVT_CONN_CLOSE, handoff.report_closed))
     server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+    quick_copy_contexts(server)
     threading.Thread(target=handoff.serve, args=(server,), name="handoff", daemon=True).start()
     return server
 

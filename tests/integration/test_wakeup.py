@@ -93,3 +93,27 @@ def test_attach_is_idempotent(server: tuple[Any, list[Any]]) -> None:
     assert assoc.dul._pacs_wakeup is pair
     assert assoc.send_c_echo().Status == 0
     assoc.release()
+
+
+def test_server_contexts_copy_cheaply_and_independently() -> None:
+    """pynetdicom deep-copies the server's contexts per association; ours copy in a fraction of
+    the time and a copy's changes never reach the server's own."""
+    import copy
+
+    from pacs.dicom.ae import build_ae, quick_copy_contexts
+    from pacs.settings import DicomSettings
+
+    ae = build_ae(DicomSettings())
+    server = ae.start_server(("127.0.0.1", 0), block=False)
+    try:
+        before = [(cx.abstract_syntax, list(cx.transfer_syntax)) for cx in server.contexts]
+        quick_copy_contexts(server)
+        copies = copy.deepcopy(server.contexts)
+        assert [(cx.abstract_syntax, list(cx.transfer_syntax)) for cx in copies] == before
+        copies[0].transfer_syntax = ["1.2.840.10008.1.2"]
+        copies[0].context_id = 1
+        assert server.contexts[0].transfer_syntax == before[0][1]
+        assert server.contexts[0].context_id is None
+        assert len(before) > 100  # every storage class, Q/R and verification
+    finally:
+        server.shutdown()
