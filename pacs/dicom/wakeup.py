@@ -1,4 +1,5 @@
-"""Event-driven waiting for pynetdicom's transport thread. Thread-only; no trio here.
+"""Event-driven waiting for pynetdicom's transport and association threads. Thread-only: every
+sleep here runs on one of pynetdicom's threads, never on trio's.
 
 pynetdicom's DUL thread polls: whenever a pass over its loop finds nothing to do it sleeps
 1 ms, so every PDU from the peer and every message we queue to send waits up to a millisecond
@@ -34,10 +35,14 @@ from typing import Any
 from pynetdicom import association
 
 _POLL = 0.001  # pynetdicom's own idle sleep, kept for a connection already closed
-IDLE = 0.02  # longest wait in select() before the DUL loop looks at its timers again
-
-
+IDLE = 0.02  # longest wait before either loop looks at its timers and flags again
 REACTOR_TICK = 0.001  # the sleep at the top of each pass of pynetdicom's association reactor
+
+
+def _notify(messages: queue.Queue[Any]) -> None:
+    """Wake a reactor waiting on ``messages`` (see `_ReactorClock`)."""
+    with messages.not_empty:
+        messages.not_empty.notify_all()
 
 
 class _NotifyingQueue(queue.Queue[Any]):
@@ -50,8 +55,7 @@ class _NotifyingQueue(queue.Queue[Any]):
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         super().put(item, block, timeout)
-        with self._messages.not_empty:
-            self._messages.not_empty.notify_all()
+        _notify(self._messages)
 
 
 class _Checkpoint(threading.Event):
@@ -66,13 +70,12 @@ class _Checkpoint(threading.Event):
 
     def clear(self) -> None:
         super().clear()
-        with self._messages.not_empty:
-            self._messages.not_empty.notify_all()
+        _notify(self._messages)
 
 
 class _ReactorClock:
     """Stands for the ``time`` module inside pynetdicom.association: the reactor's per-pass
-    sleep on an attached acceptor becomes a wait for its next message; anything else is
+    sleep on an attached association becomes a wait for its next message; anything else is
     `time` itself."""
 
     def __getattr__(self, name: str) -> Any:
@@ -165,13 +168,14 @@ def _move(source: queue.Queue[Any], target: queue.Queue[Any]) -> None:
 def _wait(dul: Any, outgoing: _WakingQueue, ring: socket.socket) -> None:
     """Block until the peer sends, we queue something, or `IDLE` passes; return at once if
     the DUL has work already or is stopping."""
+    sock = getattr(dul.socket, "socket", None)
+    if sock is None:  # connection gone, thread not stopped yet: poll as pynetdicom does
+        time.sleep(_POLL)
+        return
     outgoing.waiting = True
     try:
         if dul._kill_thread or not dul.event_queue.empty() or not outgoing.empty():
             return
-        sock = getattr(dul.socket, "socket", None)
-        if sock is None:  # connection gone, thread not stopped yet: poll as pynetdicom does
-            raise ValueError
         ready, _, _ = select.select([sock, ring], [], [], IDLE)
     except (OSError, ValueError):  # closed under us: pynetdicom's own check reports it
         time.sleep(_POLL)

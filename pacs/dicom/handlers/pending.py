@@ -19,35 +19,26 @@ from pynetdicom.dimse_primitives import C_FIND
 from pynetdicom.pdu_primitives import P_DATA
 
 from pacs.dicom.commands import encode_command
+from pacs.dicom.handlers.sendhook import SendHook
 
 PENDING_STATUSES = frozenset({0xFF00, 0xFF01})
 _COMMAND_LAST, _DATA_MORE, _DATA_LAST = b"\x03", b"\x00", b"\x02"
 _PDV_OVERHEAD = 6  # PDV item length (4) + context ID (1) + message control header (1)
 
 
-class PendingSender:
+class PendingSender(SendHook):
     """Attached to one association's DIMSE provider for the span of one C-FIND answer."""
 
     def __init__(self, assoc: Any) -> None:
-        self._dimse = assoc.dimse
+        super().__init__(assoc)
         self._commands: dict[tuple[int, str, int], bytes] = {}
-        self._dimse.send_msg = self._send
 
-    def close(self) -> None:
-        vars(self._dimse).pop("send_msg", None)
-
-    def _send(self, primitive: Any, context_id: int) -> None:
+    def send(self, primitive: Any, context_id: int) -> None:
         identifier = getattr(primitive, "Identifier", None)
-        if (
-            not isinstance(primitive, C_FIND)
-            or primitive.Status not in PENDING_STATUSES
-            or identifier is None
-        ):
-            type(self._dimse).send_msg(self._dimse, primitive, context_id)
-            return
-        command = self._command(primitive)
-        if command is None:
-            type(self._dimse).send_msg(self._dimse, primitive, context_id)
+        pending = isinstance(primitive, C_FIND) and primitive.Status in PENDING_STATUSES
+        command = self._command(primitive) if pending and identifier is not None else None
+        if command is None or identifier is None:
+            self.forward(primitive, context_id)
             return
         for pdata in data_primitives(
             context_id, command, identifier.getvalue(), self._dimse.maximum_pdu_size

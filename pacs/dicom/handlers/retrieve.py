@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pacs.dicom import outbound
 from pacs.dicom.ae import release_connection, tune_connection
 from pacs.dicom.handlers.qr import QueryRetrieve
+from pacs.dicom.handlers.sendhook import SendHook
 from pacs.dicom.handlers.status import failure
 from pacs.dicom.retrieve_keys import Refused, parse_keys
 from pacs.errors import PacsError
@@ -199,7 +200,7 @@ def _comment(text: str) -> str:
     return text.encode("ascii", "replace").decode()[:64]
 
 
-class FinalResponse:
+class FinalResponse(SendHook):
     """Hands pynetdicom's final response to one C-MOVE/C-GET request to ``on_final`` just
     before it is sent. pynetdicom builds that response itself (counts, Failed SOP Instance UID
     List) and offers no way to add an Error Comment to it, so this association's DIMSE provider
@@ -207,15 +208,11 @@ class FinalResponse:
     wrapper ends with it)."""
 
     def __init__(self, event: Any, on_final: Callable[[Any], None]) -> None:
-        self._dimse = event.assoc.dimse
+        super().__init__(event.assoc)
         self._message_id = event.request.MessageID
         self._on_final = on_final
-        self._dimse.send_msg = self._send
 
-    def close(self) -> None:
-        vars(self._dimse).pop("send_msg", None)
-
-    def _send(self, primitive: Any, context_id: int) -> None:
+    def send(self, primitive: Any, context_id: int) -> None:
         final = (
             isinstance(primitive, C_MOVE | C_GET)
             and primitive.MessageIDBeingRespondedTo == self._message_id
@@ -227,7 +224,7 @@ class FinalResponse:
                 self._on_final(primitive)
             except Exception:  # the answer must still go out
                 log.exception("amending the final response failed")
-        type(self._dimse).send_msg(self._dimse, primitive, context_id)
+        self.forward(primitive, context_id)
 
 
 def _converter(qr: QueryRetrieve) -> outbound.Convert:
