@@ -18,11 +18,13 @@ import attrs
 import trio
 from sqlalchemy import Engine
 
+from pacs.auth import accounts
 from pacs.dicom import listener, pool
 from pacs.dicom.handlers.qr import QueryRetrieve
 from pacs.dicom.handoff import HandoffReceiver
 from pacs.http import server as http_server
 from pacs.http.app import Health
+from pacs.http.services import WebServices
 from pacs.imaging import transcoder
 from pacs.index import indexer
 from pacs.index.db import make_engine
@@ -150,6 +152,22 @@ async def _start_dicom(
     return int(server.server_address[1]), lambda: len(server.active_associations)
 
 
+async def _web_services(
+    settings: Settings, core: Core, imaging: transcoder.ImagingOutbox, limits: Limits
+) -> WebServices:
+    """What the HTTP edge uses, with its own channel clones; the first start also creates
+    the default account."""
+    await trio.to_thread.run_sync(accounts.ensure_default_admin, core.engine)
+    return WebServices(
+        settings=settings,
+        engine=core.engine,
+        area=core.area,
+        store=core.store.clone(),
+        imaging=imaging.clone(),
+        limits=limits,
+    )
+
+
 async def _signals(shutdown: trio.Event, everything: trio.CancelScope) -> None:
     """First SIGTERM/SIGINT: orderly stop. A second one: stop now."""
     with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
@@ -209,7 +227,8 @@ async def _serve(
         dicom_port, associations = await _start_dicom(nursery, settings, core, shutdown, qr)
         await core.index.aclose()  # the writer, the sweeper and the workers hold clones
         health = _health(core, imaging, dicom_port, associations)
-        http_port = await nursery.start(http_server.run, settings.http, health, shutdown)
+        web = await _web_services(settings, core, imaging, limits)
+        http_port = await nursery.start(http_server.run, settings.http, health, web, shutdown)
         log.info(
             "pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",
             settings.dicom.ae_title,

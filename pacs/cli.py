@@ -1,4 +1,4 @@
-"""Command line: ``pacs serve | import | reindex | config check`` and the imaging tools
+"""Command line: ``pacs serve | import | reindex | user | config check`` and the imaging tools
 ``transcode | render | anonymize``."""
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--worker-id", type=int, required=True)
     worker.add_argument("--control-fd", type=int, required=True)
     worker.add_argument("--index-fd", type=int, required=True)
+    from pacs.tools import users  # noqa: PLC0415
+
+    users.configure(command("user", "manage the accounts of the web console and DICOMweb"))
     for name, help_text in IMAGING_COMMANDS.items():
         _imaging_module(name).configure(sub.add_parser(name, help=help_text, description=help_text))
     config = sub.add_parser("config", help="configuration tools")
@@ -115,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         trio.run(worker.main, settings, args.control_fd, args.index_fd)
         return 0
     configure(settings.logging, console=False)
+    if args.command == "user":
+        from pacs.tools import users  # noqa: PLC0415
+
+        return users.main(args, settings)
     if args.command == "import":
         from pacs.tools.importer import run_import  # noqa: PLC0415
 

@@ -66,6 +66,14 @@ class DicomSettings:
 class HttpSettings:
     host: str = _field("0.0.0.0", None, str)
     port: int = _field(8042, checks.port, int)
+    session_hours: float = _field(12.0, checks.positive, (int, float))
+    # Origins allowed to call the API from a browser page of another site ("*": any, without
+    # credentials); empty: same origin only.
+    cors_origins: tuple[str, ...] = _list_field([], checks.origins)
+    qido_limit: int = _field(100, checks.positive, int)  # QIDO-RS results when none is asked
+    qido_max_limit: int = _field(1000, checks.positive, int)
+    stow_max_bytes: int = _field(4 * 1024**3, checks.positive, int)  # one STOW-RS request body
+    metadata_cache: int = _field(64, checks.non_negative, int)  # series metadata kept warm
 
 
 @attrs.frozen(kw_only=True)

@@ -107,3 +107,13 @@ def quality(value: Any) -> str | None:
 
 def required(value: Any) -> str | None:
     return None if isinstance(value, str) and value.strip() else "must not be empty"
+
+
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+def origins(value: Any) -> str | None:
+    if not isinstance(value, list):
+        return "expected a list of origins"
+    bad = [v for v in value if v != "*" and not (isinstance(v, str) and ORIGIN.match(v))]
+    return f"expected origins like https://viewer.example.org or *, not {bad!r}" if bad else None

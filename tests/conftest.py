@@ -128,6 +128,18 @@ class Server:
         assert refused.returncode != 0
         assert "Local Limit Exceeded" in refused.stdout + refused.stderr
 
+    def add_user(self, username: str, password: str, role: str = "user") -> None:
+        """An account for the HTTP edge, made with the CLI (the server may be running)."""
+        subprocess.run(
+            [sys.executable, "-m", "pacs", "user", "add", username, "--role", role,
+             "--password-stdin", "--config", str(self.config)],
+            input=password + "\n", text=True, check=True, capture_output=True, cwd=self.home,
+        )  # fmt: skip
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
     def files(self) -> list[Path]:
         return sorted(p for p in self.storage.rglob("*.dcm") if ".spool" not in p.parts)
 

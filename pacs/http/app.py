@@ -1,4 +1,7 @@
-"""create_app(services): the quart-trio application. For now: /healthz."""
+"""create_app(web): the quart-trio application: health, accounts, DICOMweb, WADO-URI, OHIF.
+
+Every path but the open ones (`pacs.http.auth.is_open`) needs an account; every error leaves as
+a problem response (`pacs.http.problems`)."""
 
 from __future__ import annotations
 
@@ -7,9 +10,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+from quart import Response
 from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
 
 from pacs import __version__
+from pacs.http import authroutes, cors
+from pacs.http.auth import Authenticator, guard
+from pacs.http.problems import from_exception, problem
+from pacs.http.services import WebServices
 
 
 @attrs.frozen(kw_only=True)
@@ -30,11 +39,32 @@ class Health:
         }
 
 
-def create_app(health: Health) -> QuartTrio:
+def create_app(health: Health, web: WebServices | None = None) -> QuartTrio:
     app = QuartTrio("pacs")
+    app.config["MAX_CONTENT_LENGTH"] = None  # STOW-RS bodies stream; limits are ours
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:
         return health.snapshot()
 
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> Response:
+        return problem(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    async def any_error(exc: Exception) -> Response:
+        return from_exception(exc)
+
+    if web is not None:
+        _mount(app, web)
     return app
+
+
+def _mount(app: QuartTrio, web: WebServices) -> None:
+    auth = Authenticator(engine=web.engine, session_seconds=web.settings.http.session_hours * 3600)
+    app.before_request(guard(auth))
+    app.after_request(cors.after_request(web.settings.http.cors_origins))
+    app.register_blueprint(authroutes.blueprint(auth))
+    from pacs.dicomweb import routes  # noqa: PLC0415  (imports the imaging layer)
+
+    routes.register(app, web)

@@ -11,6 +11,7 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 
 from pacs.http.app import Health, create_app
+from pacs.http.services import WebServices
 from pacs.settings import HttpSettings
 
 log = logging.getLogger("pacs.http")
@@ -29,11 +30,13 @@ def _bind(settings: HttpSettings) -> socket.socket:
 async def run(
     settings: HttpSettings,
     health: Health,
+    web: WebServices | None,
     shutdown: trio.Event,
     *,
     task_status: Any = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve HTTP until ``shutdown``. Binds first (port 0 = any) and reports the port."""
+    """Serve HTTP until ``shutdown``. Binds first (port 0 = any) and reports the port. The
+    channels in ``web`` are this server's own clones: closed when it stops."""
     sock = _bind(settings)
     port = sock.getsockname()[1]
     config = Config()
@@ -44,4 +47,9 @@ async def run(
     log.info("HTTP listening on %s:%d", settings.host, port)
     task_status.started(port)
     # hypercorn adopts the descriptor (socket(fileno=...)) and closes it when it stops.
-    await serve(create_app(health), config, shutdown_trigger=shutdown.wait)
+    try:
+        await serve(create_app(health, web), config, shutdown_trigger=shutdown.wait)
+    finally:
+        if web is not None:
+            await web.store.aclose()
+            await web.imaging.aclose()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import SQLModel
 
+from pacs.auth import schema as _auth_tables  # noqa: F401  (its tables live in this database)
 from pacs.index import schema
 from pacs.index.migrate import migrate
 

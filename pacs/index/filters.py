@@ -38,6 +38,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     or_,
+    true,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -71,6 +72,7 @@ from pacs.model.matching import (
     pn_groups,
     time_bounds,
 )
+from pacs.model.normalize import normalize_pn
 
 __all__ = ["condition_filter", "date_time_filter", "glob_pattern", "like_pattern"]
 
@@ -331,3 +333,15 @@ def _present(groups: Sequence[ColumnElement[Any]], number: int) -> Filter:
     """Does the name have group ``number`` (from 0)? Trailing empty groups are dropped, so
     a later one does when it or a group after it is not empty."""
     return or_(*(group != "" for group in groups[number:]))
+
+
+def fuzzy_pn(norm: ColumnElement[Any], value: str) -> Filter:
+    """QIDO-RS fuzzy matching of a name: some component of some group starts with ``value``
+    (case, accents and width ignored). ``norm`` is the name's `normalize_pn` column, where
+    components are separated by "^", groups by "=" (spaces kept as written)."""
+    want = like_pattern(normalize_pn(value).strip("^= "))
+    if not want:
+        return true()
+    starts = [norm.like(f"{want}%", escape=ESCAPE)]
+    starts += [norm.like(f"%{sep}{want}%", escape=ESCAPE) for sep in "^= "]
+    return or_(*starts)

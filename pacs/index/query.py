@@ -18,7 +18,7 @@ from pacs.errors import QueryError
 from pacs.index import filters
 from pacs.index.keys import DATE_TIME_PAIRS, KEYS, TABLES, UNIQUE_KEYS, Key, Level
 from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
-from pacs.model.matching import Condition, Range, Universal, combine_date_time, parse_key
+from pacs.model.matching import Condition, Range, Single, Universal, combine_date_time, parse_key
 
 LEVEL_NAMES = {level.name: level for level in Level}
 
@@ -30,6 +30,7 @@ class Query:
     date_times: tuple[tuple[Key, Key, Range], ...] = ()
     returns: tuple[Key, ...] = ()  # index keys whose values come back
     case_insensitive: bool = True
+    fuzzy: bool = False  # QIDO-RS fuzzymatching: names match by the prefix of any component
 
 
 def level_of(text: object) -> Level:
@@ -41,7 +42,13 @@ def level_of(text: object) -> Level:
     return LEVEL_NAMES[name]
 
 
-def plan(level: Level, values: Mapping[str, object], *, case_insensitive: bool = True) -> Query:
+def plan(
+    level: Level,
+    values: Mapping[str, object],
+    *,
+    case_insensitive: bool = True,
+    fuzzy: bool = False,
+) -> Query:
     """``values``: keyword → query value (text, possibly backslash-separated, or a list) for
     every key the caller asked for; an empty value asks for the key without matching on it."""
     parsed: dict[str, tuple[Key, Condition]] = {}
@@ -65,6 +72,7 @@ def plan(level: Level, values: Mapping[str, object], *, case_insensitive: bool =
         date_times=tuple(date_times),
         returns=tuple(key for key, _ in parsed.values()),
         case_insensitive=case_insensitive,
+        fuzzy=fuzzy,
     )
 
 
@@ -83,6 +91,9 @@ def _joined(level: Level) -> Any:
 def _filters(query: Query) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     for key, condition in query.conditions:
+        if query.fuzzy and key.vr == "PN" and key.search and isinstance(condition, Single):
+            out.append(filters.fuzzy_pn(key.col(normalised=True), condition.value))
+            continue
         insensitive = query.case_insensitive and key.vr == "PN"
         where = filters.condition_filter(
             key.col(),
@@ -100,7 +111,9 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
     return out
 
 
-def statement(query: Query, *, limit: int | None = None, ordered: bool = True) -> Select[Any]:
+def statement(
+    query: Query, *, limit: int | None = None, offset: int = 0, ordered: bool = True
+) -> Select[Any]:
     """SELECT the returned keys (labelled by keyword) and every unique key up to the level;
     ``ordered``: in insertion order, which paging needs and C-FIND does not. Unordered, SQLite
     is not tempted to read a whole table in id order to spare a sort when a filter's index
@@ -116,16 +129,23 @@ def statement(query: Query, *, limit: int | None = None, ordered: bool = True) -
         stmt = stmt.where(and_(*where))
     if ordered:
         stmt = stmt.order_by(TABLES[query.level].c.id)
+    if offset:
+        stmt = stmt.offset(offset)
     return stmt.limit(limit) if limit is not None else stmt
 
 
 def rows(
-    engine: Engine, query: Query, *, limit: int | None = None, ordered: bool = True
+    engine: Engine,
+    query: Query,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    ordered: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Stream the matching rows as keyword → value (dates as ``datetime.date``)."""
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=200).execute(
-            statement(query, limit=limit, ordered=ordered)
+            statement(query, limit=limit, offset=offset, ordered=ordered)
         )
         for row in result.mappings():
             yield dict(row)

@@ -1,0 +1,90 @@
+"""The DICOMweb routes under /dicomweb: QIDO-RS searches, WADO-RS retrieval, STOW-RS.
+Each handler parses, delegates to a module of this package, and answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, request
+from quart_trio import QuartTrio
+
+from pacs.dicomweb import qido
+from pacs.dicomweb.negotiation import require_json
+from pacs.http.services import WebServices
+from pacs.http.urls import root_url
+from pacs.index.keys import Level
+from pacs.index.query import rows
+
+PREFIX = "/dicomweb"
+JSON_TYPES = ("application/dicom+json", "application/json")
+
+
+def base_url() -> str:
+    return root_url() + PREFIX
+
+
+def json_response(body: Any, *, headers: dict[str, str] | None = None) -> Response:
+    response = Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        content_type="application/dicom+json",
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register(app: QuartTrio, web: WebServices) -> None:
+    bp = Blueprint("dicomweb", __name__, url_prefix=PREFIX)
+    _qido(bp, web)
+    app.register_blueprint(bp)
+
+
+def _qido(bp: Blueprint, web: WebServices) -> None:
+    http = web.settings.http
+
+    async def search(level: Level, fixed: dict[str, str]) -> Response:
+        require_json()
+        parsed = qido.parse(
+            level, request.args, fixed, limit=http.qido_limit, cap=http.qido_max_limit
+        )
+        query = qido.query_of(parsed, case_insensitive=web.settings.dicom.case_insensitive_names)
+
+        def fetch() -> list[dict[str, Any]]:
+            return list(rows(web.engine, query, limit=parsed.limit + 1, offset=parsed.offset))
+
+        found = await trio.to_thread.run_sync(fetch, limiter=web.limits.db_read)
+        base = base_url()
+        body = [qido.to_json(parsed, row, base) for row in found[: parsed.limit]]
+        warnings = []
+        if parsed.ignored:
+            names = ", ".join(dict.fromkeys(parsed.ignored))
+            warnings.append(f'299 pacs "The following attributes were not matched: {names}"')
+        if len(found) > parsed.limit:
+            warnings.append('299 pacs "There are more results: page on with offset"')
+        return json_response(body, headers={"Warning": ", ".join(warnings)} if warnings else None)
+
+    @bp.get("/studies")
+    async def studies() -> Response:
+        return await search(Level.STUDY, {})
+
+    @bp.get("/series")
+    async def all_series() -> Response:
+        return await search(Level.SERIES, {})
+
+    @bp.get("/instances")
+    async def all_instances() -> Response:
+        return await search(Level.IMAGE, {})
+
+    @bp.get("/studies/<study>/series")
+    async def study_series(study: str) -> Response:
+        return await search(Level.SERIES, {"StudyInstanceUID": study})
+
+    @bp.get("/studies/<study>/instances")
+    async def study_instances(study: str) -> Response:
+        return await search(Level.IMAGE, {"StudyInstanceUID": study})
+
+    @bp.get("/studies/<study>/series/<series>/instances")
+    async def series_instances(study: str, series: str) -> Response:
+        return await search(Level.IMAGE, {"StudyInstanceUID": study, "SeriesInstanceUID": series})

@@ -1,0 +1,114 @@
+"""Who is calling: every request except the open paths (health, login, static assets) must name
+an account by a session cookie (the console, OHIF), a bearer token (scripts that logged in) or
+HTTP Basic credentials (DICOMweb clients). An account whose password must change may do nothing
+but change it.
+
+Argon2 verification costs tens of milliseconds by design; a DICOMweb client sends its Basic
+credentials with every request, so a successful check is remembered for a short while (in
+memory, keyed by a hash of the credentials)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+
+import attrs
+import trio
+from quart import g, request
+from sqlalchemy import Engine
+
+from pacs.auth import accounts, sessions
+from pacs.auth.accounts import Principal
+from pacs.http.problems import HttpProblem
+
+COOKIE = "pacs_session"
+CACHE_SECONDS = 300.0
+CACHE_ENTRIES = 1024
+# Paths anyone may reach; everything else needs an account.
+OPEN_PATHS = ("/healthz", "/api/auth/login")
+OPEN_PREFIXES = ("/ohif/", "/static/")
+# What an account whose password must change may still do.
+CHANGE_PATHS = ("/api/auth/password", "/api/auth/logout", "/api/auth/me")
+
+
+def is_open(path: str, method: str) -> bool:
+    return method == "OPTIONS" or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
+@attrs.define
+class Authenticator:
+    engine: Engine
+    session_seconds: float
+    _basic: dict[str, tuple[float, Principal]] = attrs.field(factory=dict)
+
+    async def identify(self) -> Principal | None:
+        """The account the current request authenticates as, or None."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "basic":
+            return await self._basic_user(credentials.strip())
+        token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(COOKIE)
+        if not token:
+            return None
+        return await trio.to_thread.run_sync(self._session_user, token)
+
+    def _session_user(self, token: str) -> Principal | None:
+        name = sessions.session_user(self.engine, token)
+        return accounts.find(self.engine, name) if name else None
+
+    async def _basic_user(self, credentials: str) -> Principal | None:
+        try:
+            text = base64.b64decode(credentials, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise HttpProblem(400, "malformed Basic credentials") from None
+        username, _, password = text.partition(":")
+        key = hashlib.sha256(text.encode()).hexdigest()
+        hit = self._basic.get(key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        found = await trio.to_thread.run_sync(accounts.verify, self.engine, username, password)
+        if found is not None:
+            if len(self._basic) >= CACHE_ENTRIES:
+                self._basic.clear()
+            self._basic[key] = (time.monotonic() + CACHE_SECONDS, found)
+        return found
+
+    def forget(self, username: str) -> None:
+        """Drop remembered Basic credentials of ``username`` (its password changed)."""
+        for key, (_, who) in list(self._basic.items()):
+            if who.username == username:
+                del self._basic[key]
+
+
+def guard(auth: Authenticator) -> Callable[[], Awaitable[None]]:
+    """A ``before_request`` hook: set ``g.principal`` or refuse the request."""
+
+    async def check() -> None:
+        g.principal = None
+        if is_open(request.path, request.method):
+            return
+        who = await auth.identify()
+        if who is None:
+            # A browser would pop up its own login box for a Basic challenge: only the
+            # script-facing paths send one.
+            challenge = not request.path.startswith("/api/")
+            headers = {"WWW-Authenticate": 'Basic realm="pacs"'} if challenge else {}
+            raise HttpProblem(401, "authentication required", headers=headers)
+        if who.must_change and request.path not in CHANGE_PATHS:
+            raise HttpProblem(
+                403,
+                f"the password of {who.username!r} must be changed first (POST /api/auth/password)",
+            )
+        g.principal = who
+
+    return check
+
+
+def principal() -> Principal:
+    who: Principal | None = g.get("principal")
+    if who is None:
+        raise HttpProblem(401, "authentication required")
+    return who

@@ -1,0 +1,23 @@
+"""What the HTTP edge reaches: the index, the storage area, the storage writer, the imaging
+actor. One value handed to `create_app`."""
+
+from __future__ import annotations
+
+import attrs
+from sqlalchemy import Engine
+
+from pacs.imaging.transcoder import ImagingOutbox
+from pacs.runtime.limits import Limits
+from pacs.settings import Settings
+from pacs.storage.area import StorageArea
+from pacs.storage.writer import StoreOutbox
+
+
+@attrs.frozen(kw_only=True)
+class WebServices:
+    settings: Settings
+    engine: Engine
+    area: StorageArea
+    store: StoreOutbox
+    imaging: ImagingOutbox
+    limits: Limits
