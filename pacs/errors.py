@@ -16,6 +16,13 @@ class PacsError(Exception):
         self.message = message
 
 
+class NotFound(PacsError):
+    """What a request names does not exist (an unknown UID, a missing attribute)."""
+
+    dimse_status = 0xC000
+    http_status = 404
+
+
 class SettingsError(PacsError):
     """The configuration has one or more problems; ``problems`` lists each one, readable alone."""
 

@@ -81,5 +81,9 @@ def dumps(items: list[dict[str, Any]]) -> str:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
+_ESCAPED_BASE = json.dumps(BASE)[1:-1]  # how BASE reads inside JSON text
+
+
 def with_base(text: str, base: str) -> str:
-    return text.replace(BASE, base)
+    """``text`` (JSON) with every URI made absolute under ``base``."""
+    return text.replace(_ESCAPED_BASE, json.dumps(base)[1:-1])

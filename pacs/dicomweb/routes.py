@@ -10,7 +10,7 @@ import trio
 from quart import Blueprint, Response, request
 from quart_trio import QuartTrio
 
-from pacs.dicomweb import qido
+from pacs.dicomweb import qido, wado
 from pacs.dicomweb.negotiation import require_json
 from pacs.http.services import WebServices
 from pacs.http.urls import root_url
@@ -38,6 +38,7 @@ def json_response(body: Any, *, headers: dict[str, str] | None = None) -> Respon
 def register(app: QuartTrio, web: WebServices) -> None:
     bp = Blueprint("dicomweb", __name__, url_prefix=PREFIX)
     _qido(bp, web)
+    wado.register(bp, web)
     app.register_blueprint(bp)
 
 

@@ -42,6 +42,8 @@ class Health:
 def create_app(health: Health, web: WebServices | None = None) -> QuartTrio:
     app = QuartTrio("pacs")
     app.config["MAX_CONTENT_LENGTH"] = None  # STOW-RS bodies stream; limits are ours
+    app.config["BODY_TIMEOUT"] = None  # a large upload may take its time
+    app.config["RESPONSE_TIMEOUT"] = None  # so may a large study
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

@@ -16,12 +16,21 @@ def _first(header: str) -> str:
 
 
 def root_url() -> str:
-    """``scheme://host[/prefix]`` as the client sees it (no trailing slash)."""
+    """``scheme://host[:port][/prefix]`` as the client sees it (no trailing slash)."""
     proto = _first("X-Forwarded-Proto").lower()
-    host = _first("X-Forwarded-Host")
+    forwarded = _first("X-Forwarded-Host")
     prefix = _first("X-Forwarded-Prefix").rstrip("/")
     scheme = proto if proto in {"http", "https"} else request.scheme
-    netloc = host if host and _HOST.match(host) else request.host
     if not _PREFIX.match(prefix):
         prefix = ""
-    return f"{scheme}://{netloc}{prefix}"
+    if forwarded and _HOST.match(forwarded):
+        return f"{scheme}://{forwarded}{prefix}"
+    host = request.headers.get("Host", "")
+    if not _HOST.match(host):
+        host = request.host
+    if not host.endswith("]") and ":" not in host.rsplit("]", 1)[-1]:
+        # Some clients (dicomweb-client) send the host without the port they connected to.
+        port = request.scope.get("server", (None, None))[1]
+        if port and port != {"http": 80, "https": 443}.get(scheme):
+            host = f"{host}:{port}"
+    return f"{scheme}://{host}{prefix}"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
 
@@ -86,3 +86,77 @@ def resolve(engine: Engine, storage_root: Path, keys: RetrieveKeys) -> list[Stor
             )
             for row in conn.execute(stmt)
         ]
+
+
+@attrs.frozen(kw_only=True)
+class Located:
+    """A stored instance with the UIDs above it (what a DICOMweb URL names)."""
+
+    study_uid: str
+    series_uid: str
+    sop_uid: str
+    sop_class_uid: str
+    transfer_syntax: str
+    path: Path
+    frames: int | None
+
+
+def locate(
+    engine: Engine,
+    storage_root: Path,
+    study: str,
+    series: str | None = None,
+    sop: str | None = None,
+) -> list[Located]:
+    """The instances of a study, series or single instance, in reading order."""
+    joined = INSTANCE.join(SERIES, INSTANCE.c.series_pk == SERIES.c.id).join(
+        STUDY, SERIES.c.study_pk == STUDY.c.id
+    )
+    where = [STUDY.c.study_uid == study]
+    if series is not None:
+        where.append(SERIES.c.series_uid == series)
+    if sop is not None:
+        where.append(INSTANCE.c.sop_uid == sop)
+    stmt = (
+        select(
+            SERIES.c.series_uid,
+            INSTANCE.c.sop_uid,
+            INSTANCE.c.sop_class_uid,
+            INSTANCE.c.transfer_syntax,
+            INSTANCE.c.file_path,
+            INSTANCE.c.number_of_frames,
+        )
+        .select_from(joined)
+        .where(*where)
+        .order_by(
+            SERIES.c.series_number.nulls_last(),
+            SERIES.c.series_uid,
+            INSTANCE.c.instance_number.nulls_last(),
+            INSTANCE.c.sop_uid,
+        )
+    )
+    with engine.connect() as conn:
+        return [
+            Located(
+                study_uid=study,
+                series_uid=str(row.series_uid),
+                sop_uid=str(row.sop_uid),
+                sop_class_uid=str(row.sop_class_uid),
+                transfer_syntax=str(row.transfer_syntax),
+                path=storage_root / str(row.file_path),
+                frames=row.number_of_frames,
+            )
+            for row in conn.execute(stmt)
+        ]
+
+
+def series_version(engine: Engine, series: str) -> tuple[object, ...]:
+    """Changes whenever an instance of ``series`` is added, removed or replaced."""
+    stmt = (
+        select(func.count(INSTANCE.c.id), func.max(INSTANCE.c.id), func.max(INSTANCE.c.received_at))
+        .select_from(INSTANCE.join(SERIES, INSTANCE.c.series_pk == SERIES.c.id))
+        .where(SERIES.c.series_uid == series)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(stmt).one()
+    return (row[0], row[1], str(row[2]))
