@@ -30,7 +30,7 @@ def root_url() -> str:
         host = request.host
     if not host.endswith("]") and ":" not in host.rsplit("]", 1)[-1]:
         # Some clients (dicomweb-client) send the host without the port they connected to.
-        port = request.scope.get("server", (None, None))[1]
+        port = (request.scope.get("server") or (None, None))[1]
         if port and port != {"http": 80, "https": 443}.get(scheme):
             host = f"{host}:{port}"
     return f"{scheme}://{host}{prefix}"
