@@ -10,8 +10,12 @@ import trio
 from quart import Blueprint, Response, request
 from quart_trio import QuartTrio
 
-from pacs.dicomweb import qido, wado
+from pacs.dicomweb import qido, stow, wado
 from pacs.dicomweb.negotiation import require_json
+from pacs.dicomweb.retrieve import check_uids
+from pacs.http.auth import principal
+from pacs.http.multipart import BadMultipart, boundary_of, part_type_of
+from pacs.http.problems import HttpProblem, warning
 from pacs.http.services import WebServices
 from pacs.http.urls import root_url
 from pacs.index.keys import Level
@@ -25,9 +29,12 @@ def base_url() -> str:
     return root_url() + PREFIX
 
 
-def json_response(body: Any, *, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     response = Response(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
         content_type="application/dicom+json",
     )
     for name, value in (headers or {}).items():
@@ -39,6 +46,7 @@ def register(app: QuartTrio, web: WebServices) -> None:
     bp = Blueprint("dicomweb", __name__, url_prefix=PREFIX)
     _qido(bp, web)
     wado.register(bp, web)
+    _stow(bp, web)
     app.register_blueprint(bp)
 
 
@@ -61,9 +69,9 @@ def _qido(bp: Blueprint, web: WebServices) -> None:
         warnings = []
         if parsed.ignored:
             names = ", ".join(dict.fromkeys(parsed.ignored))
-            warnings.append(f'299 pacs "The following attributes were not matched: {names}"')
+            warnings.append(warning(f"The following attributes were not matched: {names}"))
         if len(found) > parsed.limit:
-            warnings.append('299 pacs "There are more results: page on with offset"')
+            warnings.append(warning("There are more results: page on with offset"))
         return json_response(body, headers={"Warning": ", ".join(warnings)} if warnings else None)
 
     @bp.get("/studies")
@@ -89,3 +97,45 @@ def _qido(bp: Blueprint, web: WebServices) -> None:
     @bp.get("/studies/<study>/series/<series>/instances")
     async def series_instances(study: str, series: str) -> Response:
         return await search(Level.IMAGE, {"StudyInstanceUID": study, "SeriesInstanceUID": series})
+
+
+# Refused before its body was read: the connection cannot carry another request.
+UNREAD = {"Connection": "close"}
+
+
+def _stow(bp: Blueprint, web: WebServices) -> None:
+    limit = web.settings.http.stow_max_bytes
+
+    async def store(study: str | None = None) -> Response:
+        check_uids(study=study)
+        content_type = request.headers.get("Content-Type", "")
+        try:
+            if not content_type.lower().startswith("multipart/related"):
+                raise BadMultipart("expected multipart/related")
+            part_type = part_type_of(content_type)
+            boundary = boundary_of(content_type)
+        except BadMultipart as exc:
+            raise HttpProblem(
+                415,
+                f'STOW-RS takes multipart/related; type="application/dicom" ({exc})',
+                headers=UNREAD,
+            ) from None
+        if part_type not in (None, "application/dicom"):
+            raise HttpProblem(
+                415, f"parts of type {part_type} are not taken: send application/dicom"
+            )
+        if (request.content_length or 0) > limit:
+            raise HttpProblem(413, f"the request body exceeds {limit} bytes", headers=UNREAD)
+        receiver = stow.Receiver(web=web, study=study, username=principal().username)
+        await stow.receive(web, request.body, boundary, receiver)
+        base = base_url()
+        study_url = f"{base}/studies/{study}" if study else None
+        status, body = stow.answer(receiver.outcomes, study_url, base)
+        reasons = [
+            f"{o.sop_instance or 'part'}: {o.reason}" for o in receiver.outcomes if o.failure
+        ]
+        headers = {"Warning": warning("; ".join(reasons))} if reasons else None
+        return json_response(body, status=status, headers=headers)
+
+    bp.add_url_rule("/studies", "stow", store, methods=["POST"])
+    bp.add_url_rule("/studies/<study>", "stow_study", store, methods=["POST"])

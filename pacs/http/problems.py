@@ -55,3 +55,10 @@ def from_exception(exc: BaseException) -> Response:
         return problem(exc.http_status, exc.message)
     log.exception("unexpected error answering a request", exc_info=exc)
     return problem(500, f"internal error ({type(exc).__name__}); the server log has details")
+
+
+def warning(text: str) -> str:
+    """A ``Warning: 299`` header value carrying ``text`` (made safe for a header line)."""
+    safe = text.replace('"', "'").replace("\r", " ").replace("\n", " ")
+    safe = safe.encode("ascii", "backslashreplace").decode("ascii")[:2000]
+    return f'299 pacs "{safe}"'

@@ -16,6 +16,7 @@ from tests.conftest import Server, require_dcmtk
 from tests.dicomgen import make_ct, write
 
 USER, PASSWORD = "reader", "read-only-2026"
+STOW_LIMIT = 1_000_000
 
 
 class Corpus:
@@ -47,7 +48,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, C
     require_dcmtk()
     home = tmp_path_factory.mktemp("dicomweb")
     (home / "srv").mkdir()
-    server = Server(home / "srv")
+    server = Server(home / "srv", http={"stow_max_bytes": STOW_LIMIT})
     (home / "corpus").mkdir()
     corpus = Corpus(home / "corpus")
     server.start()
