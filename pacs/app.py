@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import signal
 import socket
 from collections.abc import Awaitable, Callable
@@ -165,6 +166,7 @@ async def _web_services(
         store=core.store.clone(),
         imaging=imaging.clone(),
         limits=limits,
+        anonymize_secret=settings.imaging.anonymize_secret or secrets.token_hex(16),
     )
 
 

@@ -178,6 +178,17 @@ class TranscodeRequest:
 
 
 @attrs.frozen(kw_only=True)
+class AnonymizeRequest:
+    """De-identify the Part 10 file at ``path`` (PS3.15 basic profile, keyed by ``secret``),
+    then re-encode it in ``transfer_syntax`` when given; the answer is the new file's bytes."""
+
+    path: Path
+    secret: str = attrs.field(repr=False)
+    transfer_syntax: str | None = None
+    quality: int = 90
+
+
+@attrs.frozen(kw_only=True)
 class RenderRequest:
     """Render one frame of the Part 10 file at ``path``; the answer is the image's bytes.
     ``options`` is a ``pacs.imaging.render.RenderOptions`` (kept untyped here so this module

@@ -127,6 +127,9 @@ class ImagingSettings:
     queue: int = _field(64, checks.positive, int)
     quality: int = _field(90, checks.quality, int)
     timeout: float = _field(120.0, checks.positive, (int, float))
+    # Keys the pseudonyms and new UIDs of de-identified downloads (anonymize=yes): keep it to
+    # get the same replacements every time; empty: a new random key at each start.
+    anonymize_secret: str = _field("", None, str)
 
 
 @attrs.frozen(kw_only=True)

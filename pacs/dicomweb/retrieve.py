@@ -82,7 +82,7 @@ async def transcoded(web: WebServices, item: Located, syntax: str) -> bytes:
     )
 
 
-async def _once(data: bytes) -> AsyncIterator[bytes]:
+async def once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
@@ -116,4 +116,4 @@ async def instance_parts(
             log.warning("WADO-RS: %s left out: %s", item.sop_uid, exc.message)
             continue
         headers.append(("Content-Length", str(len(data))))
-        yield Part(headers=headers, chunks=_once(data))
+        yield Part(headers=headers, chunks=once(data))

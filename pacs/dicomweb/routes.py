@@ -10,7 +10,7 @@ import trio
 from quart import Blueprint, Response, request
 from quart_trio import QuartTrio
 
-from pacs.dicomweb import qido, stow, wado
+from pacs.dicomweb import qido, rendered, stow, wado
 from pacs.dicomweb.negotiation import require_json
 from pacs.dicomweb.retrieve import check_uids
 from pacs.http.auth import principal
@@ -46,6 +46,7 @@ def register(app: QuartTrio, web: WebServices) -> None:
     bp = Blueprint("dicomweb", __name__, url_prefix=PREFIX)
     _qido(bp, web)
     wado.register(bp, web)
+    rendered.register(bp, web)
     _stow(bp, web)
     app.register_blueprint(bp)
 

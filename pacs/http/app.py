@@ -67,6 +67,9 @@ def _mount(app: QuartTrio, web: WebServices) -> None:
     app.before_request(guard(auth))
     app.after_request(cors.after_request(web.settings.http.cors_origins))
     app.register_blueprint(authroutes.blueprint(auth))
-    from pacs.dicomweb import routes  # noqa: PLC0415  (imports the imaging layer)
+    from pacs.dicomweb import routes, wado_uri  # noqa: PLC0415  (imports the imaging layer)
+    from pacs.http import viewers  # noqa: PLC0415
 
     routes.register(app, web)
+    app.register_blueprint(wado_uri.blueprint(web))
+    app.register_blueprint(viewers.blueprint(web))

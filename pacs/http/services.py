@@ -21,3 +21,4 @@ class WebServices:
     store: StoreOutbox
     imaging: ImagingOutbox
     limits: Limits
+    anonymize_secret: str  # keys de-identified downloads (`[imaging] anonymize_secret`)

@@ -14,9 +14,10 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
 from pacs.errors import ImagingError, InvalidDataset, PacsError
+from pacs.imaging.deid import DeidOptions, deidentify
 from pacs.imaging.render import render
 from pacs.imaging.transcode import TranscodeOptions, transcode
-from pacs.messages import RenderRequest, TranscodeRequest
+from pacs.messages import AnonymizeRequest, RenderRequest, TranscodeRequest
 from pacs.storage.dicomfile import read_header
 
 
@@ -58,6 +59,14 @@ def transcode_file(request: TranscodeRequest) -> bytes:
     return part10_bytes(out)
 
 
+def anonymize_file(request: AnonymizeRequest) -> bytes:
+    out = deidentify(read_dataset(request.path), DeidOptions(secret=request.secret))
+    if request.transfer_syntax:
+        options = TranscodeOptions(quality=request.quality)
+        out = transcode(out, request.transfer_syntax, options)
+    return part10_bytes(out)
+
+
 def render_file(request: RenderRequest) -> bytes:
     return render(read_dataset(request.path), request.options)
 
@@ -65,6 +74,7 @@ def render_file(request: RenderRequest) -> bytes:
 OPERATIONS: dict[type, Callable[[Any], bytes]] = {
     TranscodeRequest: transcode_file,
     RenderRequest: render_file,
+    AnonymizeRequest: anonymize_file,
 }
 
 

@@ -1,0 +1,97 @@
+"""The HTTP edge's accounts and cross-origin rules, against a real server."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import requests
+
+from tests.conftest import Server
+
+ORIGIN = "https://viewer.example.org"
+
+
+def test_default_admin_must_change_its_password(make_server: object) -> None:
+    server: Server = make_server().start()  # type: ignore[operator]
+    session = requests.Session()
+    login = session.post(
+        f"{server.url}/api/auth/login", json={"username": "admin", "password": "admin"}, timeout=10
+    )
+    assert login.status_code == 200
+    assert login.json()["must_change"] is True
+    blocked = session.get(f"{server.url}/dicomweb/studies", timeout=10)
+    assert blocked.status_code == 403
+    assert "/api/auth/password" in blocked.json()["detail"]
+    weak = session.post(
+        f"{server.url}/api/auth/password",
+        json={"current_password": "admin", "new_password": "short"},
+        timeout=10,
+    )
+    assert weak.status_code == 400
+    assert "8 characters" in weak.json()["detail"]
+    wrong = session.post(
+        f"{server.url}/api/auth/password",
+        json={"current_password": "nope", "new_password": "a-good-password"},
+        timeout=10,
+    )
+    assert wrong.status_code == 403
+    changed = session.post(
+        f"{server.url}/api/auth/password",
+        json={"current_password": "admin", "new_password": "a-good-password"},
+        timeout=10,
+    )
+    assert changed.status_code == 200
+    # every session of the account ended with the change
+    assert session.get(f"{server.url}/dicomweb/studies", timeout=10).status_code == 401
+    basic = requests.get(
+        f"{server.url}/dicomweb/studies", auth=("admin", "a-good-password"), timeout=10
+    )
+    assert basic.status_code == 200
+    assert basic.json() == []
+    old = requests.get(f"{server.url}/dicomweb/studies", auth=("admin", "admin"), timeout=10)
+    assert old.status_code == 401
+    with sqlite3.connect(server.home / "index.db") as db:
+        [(stored,)] = db.execute("SELECT password_hash FROM account WHERE username='admin'")
+    assert stored.startswith("$argon2id$") and "a-good-password" not in stored
+    assert requests.get(f"{server.url}/healthz", timeout=10).status_code == 200
+
+
+def test_cors_for_configured_origins(make_server: object) -> None:
+    server: Server = make_server(http={"cors_origins": [ORIGIN]}).start()  # type: ignore[operator]
+    server.add_user("viewer", "viewer-password")
+    preflight = requests.options(
+        f"{server.url}/dicomweb/studies",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+        timeout=10,
+    )
+    assert preflight.status_code in (200, 204)
+    assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert preflight.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    real = requests.get(
+        f"{server.url}/dicomweb/studies",
+        headers={"Origin": ORIGIN},
+        auth=("viewer", "viewer-password"),
+        timeout=10,
+    )
+    assert real.headers["Access-Control-Allow-Origin"] == ORIGIN
+    other = requests.get(
+        f"{server.url}/dicomweb/studies",
+        headers={"Origin": "https://evil.example.com"},
+        auth=("viewer", "viewer-password"),
+        timeout=10,
+    )
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_cors_wildcard_never_allows_credentials(make_server: object) -> None:
+    server: Server = make_server(http={"cors_origins": ["*"]}).start()  # type: ignore[operator]
+    response = requests.get(
+        f"{server.url}/healthz", headers={"Origin": "https://any.example.net"}, timeout=10
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response.headers
