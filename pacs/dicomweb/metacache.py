@@ -1,6 +1,6 @@
 """Series metadata kept warm: the DICOM JSON of a series, rendered once from its files and
-served again until the series changes (an instance added, removed or replaced: see
-`pacs.index.retrieval.series_version`). Least recently used series leave first."""
+served again until the change log records a change to its study (an instance added, removed or
+replaced: `pacs.index.retrieval.study_version`). Least recently used series leave first."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from pacs.http.multipart import encode_parts, new_boundary, write_parts
 from pacs.http.problems import HttpProblem
 from pacs.http.services import WebServices
 from pacs.http.urls import root_url
-from pacs.index.retrieval import Located, series_version
+from pacs.index.retrieval import Located, study_version
 
 INSTANCE = "/studies/<study>/series/<series>/instances/<sop>"
 
@@ -56,8 +56,11 @@ def _metadata(bp: Blueprint, web: WebServices) -> None:
 
     async def one_series(items: Sequence[Located]) -> Entry:
         series = items[0].series_uid
-        version = await trio.to_thread.run_sync(
-            series_version, web.engine, series, limiter=web.limits.db_read
+        version = (
+            await trio.to_thread.run_sync(
+                study_version, web.engine, items[0].study_uid, limiter=web.limits.db_read
+            ),
+            len(items),
         )
         entry = cache.get(series, version)
         if entry is None:

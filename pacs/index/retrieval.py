@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 from sqlalchemy import Engine, func, select
 
-from pacs.index.statements import INSTANCE, PATIENT, SERIES, STUDY
+from pacs.index.statements import CHANGE, INSTANCE, PATIENT, SERIES, STUDY
 
 
 @attrs.frozen(kw_only=True)
@@ -150,13 +150,9 @@ def locate(
         ]
 
 
-def series_version(engine: Engine, series: str) -> tuple[object, ...]:
-    """Changes whenever an instance of ``series`` is added, removed or replaced."""
-    stmt = (
-        select(func.count(INSTANCE.c.id), func.max(INSTANCE.c.id), func.max(INSTANCE.c.received_at))
-        .select_from(INSTANCE.join(SERIES, INSTANCE.c.series_pk == SERIES.c.id))
-        .where(SERIES.c.series_uid == series)
-    )
+def study_version(engine: Engine, study: str) -> int:
+    """The change log's last sequence number for ``study``: it moves whenever an instance of
+    the study is added, replaced or removed (0: no change recorded)."""
+    stmt = select(func.max(CHANGE.c.seq)).where(CHANGE.c.study_uid == study)
     with engine.connect() as conn:
-        row = conn.execute(stmt).one()
-    return (row[0], row[1], str(row[2]))
+        return int(conn.execute(stmt).scalar() or 0)

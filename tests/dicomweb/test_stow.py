@@ -135,3 +135,23 @@ def test_duplicates_are_acknowledged_by_default(client: DICOMwebClient) -> None:
         assert exc.response.status_code == 409
     else:
         raise AssertionError("a study mismatch must fail")
+
+
+def test_series_metadata_follows_new_instances(
+    client: DICOMwebClient, http: requests.Session, server: Server
+) -> None:
+    study, series = generate_uid(), generate_uid()
+    first = make_ct(study=study, series=series, number=1)
+    client.store_instances([first])
+    url = f"{server.url}/dicomweb/studies/{study}/series/{series}/metadata"
+    before = http.get(url, timeout=10)
+    assert len(before.json()) == 1
+    assert (
+        http.get(url, headers={"If-None-Match": before.headers["ETag"]}, timeout=10).status_code
+        == 304
+    )
+    client.store_instances([make_ct(study=study, series=series, number=2)])
+    after = http.get(url, headers={"If-None-Match": before.headers["ETag"]}, timeout=10)
+    assert after.status_code == 200
+    assert len(after.json()) == 2
+    assert after.headers["ETag"] != before.headers["ETag"]
