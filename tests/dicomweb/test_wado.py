@@ -164,3 +164,40 @@ def test_frames_raw_and_compressed(
     assert single.content == original.PixelData
     assert http.get(url[:-1] + "2", timeout=10).status_code == 400
     assert http.get(url[:-1] + "x", timeout=10).status_code == 400
+
+
+def test_accept_variants_for_retrieval(
+    http: requests.Session, server: Server, corpus: Corpus
+) -> None:
+    series = f"{server.url}/dicomweb/studies/{corpus.doe}/series/{corpus.doe_series[0]}"
+    combined = http.get(
+        f"{series}/metadata",
+        headers={
+            "Accept": "application/dicom+json, multipart/related; type=application/octet-stream"
+        },
+        timeout=10,
+    )
+    assert combined.headers["Content-Type"] == "application/dicom+json"
+    for accept in (
+        "multipart/related; type=application/dicom",
+        'multipart/related; type="application/dicom"',
+        "image/png;q=0.5, multipart/related; type=application/dicom; transfer-syntax=*",
+        "*/*",
+        "multipart/related",
+    ):
+        response = http.get(series, headers={"Accept": accept}, timeout=30)
+        assert response.status_code == 200, accept
+        assert response.headers["Content-Type"].startswith(
+            'multipart/related; type="application/dicom"'
+        )
+        assert len(parts(response)) == 3
+    by_query = http.get(
+        series,
+        params={"accept": "multipart/related; type=application/dicom; transfer-syntax=*"},
+        headers={"Accept": "text/html"},
+        timeout=30,
+    )
+    assert by_query.status_code == 200
+    refused = http.get(series, headers={"Accept": "text/html"}, timeout=10)
+    assert refused.status_code == 406
+    assert "multipart/related" in refused.json()["detail"]
