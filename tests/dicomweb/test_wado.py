@@ -201,3 +201,22 @@ def test_accept_variants_for_retrieval(
     refused = http.get(series, headers={"Accept": "text/html"}, timeout=10)
     assert refused.status_code == 406
     assert "multipart/related" in refused.json()["detail"]
+
+
+def test_dicomweb_client_at_every_level(client: DICOMwebClient, corpus: Corpus) -> None:
+    original = pydicom.dcmread(corpus.paths[3])
+    study, series, sop = (
+        str(original.StudyInstanceUID),
+        str(original.SeriesInstanceUID),
+        str(original.SOPInstanceUID),
+    )
+    assert len(client.retrieve_series(study, series)) == 3
+    instance = client.retrieve_instance(study, series, sop)
+    assert instance.PixelData == original.PixelData
+    assert len(client.retrieve_study_metadata(study)) == 6
+    meta = client.retrieve_instance_metadata(study, series, sop)
+    assert meta["00080018"]["Value"] == [sop]
+    rendered = client.retrieve_instance_rendered(study, series, sop, media_types=("image/png",))
+    assert rendered[:8] == b"\x89PNG\r\n\x1a\n"
+    stored_like = client.retrieve_study(study, media_types=(("application/dicom", "*"),))
+    assert {ds.SOPInstanceUID for ds in stored_like} >= {sop}
