@@ -46,8 +46,11 @@ class MetadataCache:
             self._entries.popitem(last=False)
 
 
-def render(items: Sequence[Located]) -> str:
+def render(items: Sequence[Located], fallbacks: Sequence[str]) -> str:
     """Thread-only: the metadata of ``items`` as one JSON array text."""
     return metadata.dumps(
-        [metadata.instance_json(i.path, i.study_uid, i.series_uid, i.sop_uid) for i in items]
+        [
+            metadata.instance_json(i.path, i.study_uid, i.series_uid, i.sop_uid, fallbacks)
+            for i in items
+        ]
     )

@@ -8,6 +8,7 @@ base URL of each request, so one rendering serves every client behind every prox
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,10 @@ from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from pacs.dicomweb.dicomjson import attribute
 from pacs.errors import InvalidDataset
+from pacs.model.charset import decode_value, parse_declared
+from pacs.model.summary import TEXT_VRS
 
 BASE = "\x1fbase\x1f"  # stands for the request's /dicomweb URL until `with_base`
 BULK_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
@@ -45,19 +49,45 @@ def _is_bulk(elem: DataElement) -> bool:
     return value is None or len(value) > BULK_THRESHOLD
 
 
-def to_json(ds: Dataset, uri: str, path: str = "") -> dict[str, Any]:
-    """``ds`` as DICOM JSON; bulk values become ``{uri}/bulkdata/{tag path}``."""
+def _text(ds: Dataset, tag: int, fallbacks: Sequence[str]) -> dict[str, Any] | None:
+    """A text attribute decoded as the index decoded it (charset repair of mislabelled
+    GB18030/GBK and the like), or None when it is not raw text."""
+    raw = ds.get_item(tag)
+    vr = raw.VR if raw is not None else None
+    if raw is None or vr not in TEXT_VRS or not isinstance(raw.value, bytes):
+        return None
+    declared = parse_declared(ds.get_item(0x00080005).value if 0x00080005 in ds else None)
+    text = decode_value(raw.value, declared, vr=vr, fallbacks=fallbacks).text
+    values = [text] if vr in ("LT", "ST", "UT", "UR") else text.split("\\")
+    return attribute(vr, [value.rstrip(" \x00") for value in values])
+
+
+def to_json(
+    ds: Dataset, uri: str, path: str = "", fallbacks: Sequence[str] = ("GB18030",)
+) -> dict[str, Any]:
+    """``ds`` as DICOM JSON; bulk values become ``{uri}/bulkdata/{tag path}``. Text is decoded
+    with charset repair and Specific Character Set says UTF-8, which JSON is."""
     out: dict[str, Any] = {}
-    for elem in ds:
-        tag = f"{int(elem.tag):08X}"
+    for tag_value in list(ds.keys()):
+        tag = f"{int(tag_value):08X}"
         here = f"{path}{tag}"
+        text = _text(ds, tag_value, fallbacks)
+        if text is not None:
+            out[tag] = text
+            continue
+        elem = ds[tag_value]
         if elem.VR == "SQ":
-            items = [to_json(item, uri, f"{here}/{n}/") for n, item in enumerate(elem.value)]
+            items = [
+                to_json(item, uri, f"{here}/{n}/", fallbacks) for n, item in enumerate(elem.value)
+            ]
             out[tag] = {"vr": "SQ", "Value": items} if items else {"vr": "SQ"}
         elif _is_bulk(elem):
             out[tag] = {"vr": elem.VR, "BulkDataURI": f"{uri}/bulkdata/{here}"}
         else:
             out[tag] = _element(elem)
+    if not path:  # the text above is Unicode, and JSON is UTF-8
+        out["00080005"] = {"vr": "CS", "Value": ["ISO_IR 192"]}
+        out = dict(sorted(out.items()))
     return out
 
 
@@ -72,9 +102,11 @@ def _element(elem: DataElement) -> dict[str, Any]:
     return value
 
 
-def instance_json(path: Path, study: str, series: str, sop: str) -> dict[str, Any]:
+def instance_json(
+    path: Path, study: str, series: str, sop: str, fallbacks: Sequence[str] = ("GB18030",)
+) -> dict[str, Any]:
     """The metadata of the instance stored at ``path`` (its file meta left out)."""
-    return to_json(read(path), instance_path(study, series, sop))
+    return to_json(read(path), instance_path(study, series, sop), fallbacks=fallbacks)
 
 
 def dumps(items: list[dict[str, Any]]) -> str:

@@ -53,6 +53,7 @@ def _instances(bp: Blueprint, web: WebServices) -> None:
 
 def _metadata(bp: Blueprint, web: WebServices) -> None:
     cache = MetadataCache(web.settings.http.metadata_cache)
+    fallbacks = web.settings.charset.fallback
 
     async def one_series(items: Sequence[Located]) -> Entry:
         series = items[0].series_uid
@@ -64,7 +65,7 @@ def _metadata(bp: Blueprint, web: WebServices) -> None:
         )
         entry = cache.get(series, version)
         if entry is None:
-            text = await trio.to_thread.run_sync(render, items, limiter=web.limits.disk)
+            text = await trio.to_thread.run_sync(render, items, fallbacks, limiter=web.limits.disk)
             entry = Entry(version, text)
             cache.put(series, entry)
         return entry
@@ -73,7 +74,7 @@ def _metadata(bp: Blueprint, web: WebServices) -> None:
         require_json()
         items = await find(web, study, series, sop)
         if sop is not None:
-            entries = [Entry((), await trio.to_thread.run_sync(render, items))]
+            entries = [Entry((), await trio.to_thread.run_sync(render, items, fallbacks))]
         else:
             groups: dict[str, list[Located]] = {}
             for item in items:
