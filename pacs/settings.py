@@ -74,6 +74,9 @@ class HttpSettings:
     qido_max_limit: int = _field(1000, checks.positive, int)
     stow_max_bytes: int = _field(4 * 1024**3, checks.positive, int)  # one STOW-RS request body
     metadata_cache: int = _field(64, checks.non_negative, int)  # series metadata kept warm
+    # The OHIF build served at /ohif/ (its dist folder, or the folder holding it); empty: the
+    # one scripts/ohif-assets installs in this checkout.
+    ohif_dir: str = _field("", None, str)
 
 
 @attrs.frozen(kw_only=True)

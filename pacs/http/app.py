@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -62,14 +63,26 @@ def create_app(health: Health, web: WebServices | None = None) -> QuartTrio:
     return app
 
 
+def _ohif_root(web: WebServices) -> Path | None:
+    """The OHIF build to serve: ``[http] ohif_dir``, else the one `scripts/ohif-assets`
+    installed in this checkout."""
+    from pacs.http import ohif  # noqa: PLC0415
+
+    configured = web.settings.http.ohif_dir
+    if configured:
+        return ohif.installed_root(Path(configured))
+    return ohif.installed_root(Path(__file__).resolve().parents[2])
+
+
 def _mount(app: QuartTrio, web: WebServices) -> None:
     auth = Authenticator(engine=web.engine, session_seconds=web.settings.http.session_hours * 3600)
     app.before_request(guard(auth))
     app.after_request(cors.after_request(web.settings.http.cors_origins))
     app.register_blueprint(authroutes.blueprint(auth))
     from pacs.dicomweb import routes, wado_uri  # noqa: PLC0415  (imports the imaging layer)
-    from pacs.http import viewers  # noqa: PLC0415
+    from pacs.http import ohif, viewers  # noqa: PLC0415
 
     routes.register(app, web)
+    app.register_blueprint(ohif.blueprint(_ohif_root(web)))
     app.register_blueprint(wado_uri.blueprint(web))
     app.register_blueprint(viewers.blueprint(web))

@@ -28,7 +28,7 @@ COOKIE = "pacs_session"
 CACHE_SECONDS = 300.0
 CACHE_ENTRIES = 1024
 # Paths anyone may reach; everything else needs an account.
-OPEN_PATHS = ("/healthz", "/api/auth/login")
+OPEN_PATHS = ("/healthz", "/api/auth/login", "/ohif")
 OPEN_PREFIXES = ("/ohif/", "/static/")
 # What an account whose password must change may still do.
 CHANGE_PATHS = ("/api/auth/password", "/api/auth/logout", "/api/auth/me")
