@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 
 from pacs.index.statements import CHANGE, INSTANCE, PATIENT, SERIES, STUDY
 
@@ -47,35 +47,40 @@ def _filters(keys: RetrieveKeys) -> list[Any]:
     return [column.in_(values) for column, values in columns if values]
 
 
+READING_ORDER = (
+    STUDY.c.study_date.nulls_last(),
+    STUDY.c.study_uid,
+    SERIES.c.series_number.nulls_last(),
+    SERIES.c.series_uid,
+    INSTANCE.c.instance_number.nulls_last(),
+    INSTANCE.c.sop_uid,
+)
+
+
+def _in_reading_order(stmt: Select[Any]) -> Select[Any]:
+    """``stmt`` over instances joined to their series, study and patient, in reading order."""
+    joined = (
+        INSTANCE.join(SERIES, INSTANCE.c.series_pk == SERIES.c.id)
+        .join(STUDY, SERIES.c.study_pk == STUDY.c.id)
+        .join(PATIENT, STUDY.c.patient_pk == PATIENT.c.id)
+    )
+    return stmt.select_from(joined).order_by(*READING_ORDER)
+
+
 def resolve(engine: Engine, storage_root: Path, keys: RetrieveKeys) -> list[StoredInstance]:
     """Every instance matching ``keys`` (all of them together), ordered by study, series number
     and instance number, so a retrieve sends a study in reading order and the same way each
     time. Keys that restrict nothing match nothing: a retrieve never means "everything"."""
     if keys.empty:
         return []
-    joined = (
-        INSTANCE.join(SERIES, INSTANCE.c.series_pk == SERIES.c.id)
-        .join(STUDY, SERIES.c.study_pk == STUDY.c.id)
-        .join(PATIENT, STUDY.c.patient_pk == PATIENT.c.id)
-    )
-    stmt = (
+    stmt = _in_reading_order(
         select(
             INSTANCE.c.sop_class_uid,
             INSTANCE.c.sop_uid,
             INSTANCE.c.transfer_syntax,
             INSTANCE.c.file_path,
         )
-        .select_from(joined)
-        .where(*_filters(keys))
-        .order_by(
-            STUDY.c.study_date.nulls_last(),
-            STUDY.c.study_uid,
-            SERIES.c.series_number.nulls_last(),
-            SERIES.c.series_uid,
-            INSTANCE.c.instance_number.nulls_last(),
-            INSTANCE.c.sop_uid,
-        )
-    )
+    ).where(*_filters(keys))
     with engine.connect() as conn:
         return [
             StoredInstance(
@@ -109,15 +114,12 @@ def locate(
     sop: str | None = None,
 ) -> list[Located]:
     """The instances of a study, series or single instance, in reading order."""
-    joined = INSTANCE.join(SERIES, INSTANCE.c.series_pk == SERIES.c.id).join(
-        STUDY, SERIES.c.study_pk == STUDY.c.id
-    )
     where = [STUDY.c.study_uid == study]
     if series is not None:
         where.append(SERIES.c.series_uid == series)
     if sop is not None:
         where.append(INSTANCE.c.sop_uid == sop)
-    stmt = (
+    stmt = _in_reading_order(
         select(
             SERIES.c.series_uid,
             INSTANCE.c.sop_uid,
@@ -126,15 +128,7 @@ def locate(
             INSTANCE.c.file_path,
             INSTANCE.c.number_of_frames,
         )
-        .select_from(joined)
-        .where(*where)
-        .order_by(
-            SERIES.c.series_number.nulls_last(),
-            SERIES.c.series_uid,
-            INSTANCE.c.instance_number.nulls_last(),
-            INSTANCE.c.sop_uid,
-        )
-    )
+    ).where(*where)
     with engine.connect() as conn:
         return [
             Located(

@@ -22,25 +22,19 @@ def test_default_admin_must_change_its_password(make_server: object) -> None:
     blocked = session.get(f"{server.url}/dicomweb/studies", timeout=10)
     assert blocked.status_code == 403
     assert "/api/auth/password" in blocked.json()["detail"]
-    weak = session.post(
-        f"{server.url}/api/auth/password",
-        json={"current_password": "admin", "new_password": "short"},
-        timeout=10,
-    )
+
+    def change(current: str, new: str) -> requests.Response:
+        return session.post(
+            f"{server.url}/api/auth/password",
+            json={"current_password": current, "new_password": new},
+            timeout=10,
+        )
+
+    weak = change("admin", "short")
     assert weak.status_code == 400
     assert "8 characters" in weak.json()["detail"]
-    wrong = session.post(
-        f"{server.url}/api/auth/password",
-        json={"current_password": "nope", "new_password": "a-good-password"},
-        timeout=10,
-    )
-    assert wrong.status_code == 403
-    changed = session.post(
-        f"{server.url}/api/auth/password",
-        json={"current_password": "admin", "new_password": "a-good-password"},
-        timeout=10,
-    )
-    assert changed.status_code == 200
+    assert change("nope", "a-good-password").status_code == 403
+    assert change("admin", "a-good-password").status_code == 200
     # every session of the account ended with the change
     assert session.get(f"{server.url}/dicomweb/studies", timeout=10).status_code == 401
     basic = requests.get(
