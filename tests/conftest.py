@@ -128,7 +128,7 @@ class Server:
         assert refused.returncode != 0
         assert "Local Limit Exceeded" in refused.stdout + refused.stderr
 
-    def add_user(self, username: str, password: str, role: str = "user") -> None:
+    def add_user(self, username: str, password: str, role: str = "viewer") -> None:
         """An account for the HTTP edge, made with the CLI (the server may be running)."""
         subprocess.run(
             [sys.executable, "-m", "pacs", "user", "add", username, "--role", role,

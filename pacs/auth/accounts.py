@@ -20,7 +20,9 @@ from pacs.errors import PacsError
 log = logging.getLogger("pacs.auth")
 
 ACCOUNT: Table = Account.__table__  # type: ignore[attr-defined]
-ROLES = ("admin", "user")
+# admin: everything; operator: store, delete, send; viewer: search and view.
+ROLES = ("admin", "operator", "viewer")
+WRITERS = frozenset({"admin", "operator"})
 MIN_PASSWORD = 8
 DEFAULT_ADMIN = ("admin", "admin")
 
@@ -47,6 +49,11 @@ class Principal:
     @property
     def admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def may_write(self) -> bool:
+        """May add or change data (STOW-RS, uploads, deletes)."""
+        return self.role in WRITERS
 
 
 def _now() -> dt.datetime:
@@ -112,7 +119,7 @@ def find(engine: Engine, username: str) -> Principal | None:
 
 
 def add(
-    engine: Engine, username: str, password: str, *, role: str = "user", must_change: bool = False
+    engine: Engine, username: str, password: str, *, role: str = "viewer", must_change: bool = False
 ) -> Principal:
     if not username or len(username) > 64 or not username.isprintable():
         raise AccountError("a username is 1 to 64 printable characters")

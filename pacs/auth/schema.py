@@ -16,7 +16,7 @@ class Account(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(unique=True, index=True)
     password_hash: str
-    role: str = Field(default="user")  # "admin" or "user"
+    role: str = Field(default="viewer")  # admin, operator or viewer
     must_change: bool = Field(default=False)
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -127,7 +127,10 @@ def _stow(bp: Blueprint, web: WebServices) -> None:
             )
         if (request.content_length or 0) > limit:
             raise HttpProblem(413, f"the request body exceeds {limit} bytes", headers=UNREAD)
-        receiver = stow.Receiver(web=web, study=study, username=principal().username)
+        who = principal()
+        if not who.may_write:
+            raise HttpProblem(403, f"{who.username!r} ({who.role}) may not store", headers=UNREAD)
+        receiver = stow.Receiver(web=web, study=study, username=who.username)
         await stow.receive(web, request.body, boundary, receiver)
         base = base_url()
         study_url = f"{base}/studies/{study}" if study else None

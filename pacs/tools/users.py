@@ -18,7 +18,7 @@ def configure(user: argparse.ArgumentParser) -> None:
     actions = user.add_subparsers(dest="user_command", required=True)
     add = actions.add_parser("add", help="create an account")
     add.add_argument("username")
-    add.add_argument("--role", choices=accounts.ROLES, default="user")
+    add.add_argument("--role", choices=accounts.ROLES, default="viewer")
     add.add_argument(
         "--temporary", action="store_true", help="the user must change the password at login"
     )

@@ -15,7 +15,8 @@ from requests.auth import HTTPBasicAuth
 from tests.conftest import Server, require_dcmtk
 from tests.dicomgen import make_ct, write
 
-USER, PASSWORD = "reader", "read-only-2026"
+USER, PASSWORD = "operator", "operator-2026"
+VIEWER = "viewer"
 STOW_LIMIT = 1_000_000
 
 
@@ -52,7 +53,8 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, C
     (home / "corpus").mkdir()
     corpus = Corpus(home / "corpus")
     server.start()
-    server.add_user(USER, PASSWORD)
+    server.add_user(USER, PASSWORD, role="operator")
+    server.add_user(VIEWER, PASSWORD)
     server.store_folder(home / "corpus")
     yield server, corpus
     if server.proc is not None and server.proc.poll() is None:

@@ -155,3 +155,17 @@ def test_series_metadata_follows_new_instances(
     assert after.status_code == 200
     assert len(after.json()) == 2
     assert after.headers["ETag"] != before.headers["ETag"]
+
+
+def test_a_viewer_may_search_but_not_store(server: Server) -> None:
+    from tests.dicomweb.conftest import PASSWORD, VIEWER
+
+    auth = (VIEWER, PASSWORD)
+    assert requests.get(f"{server.url}/dicomweb/studies", auth=auth, timeout=10).status_code == 200
+    data, content_type = body(part10(make_ct()))
+    refused = requests.post(
+        f"{server.url}/dicomweb/studies", data=data, headers={"Content-Type": content_type},
+        auth=auth, timeout=10,
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert "viewer" in refused.json()["detail"]
