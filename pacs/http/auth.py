@@ -5,7 +5,8 @@ but change it.
 
 Argon2 verification costs tens of milliseconds by design; a DICOMweb client sends its Basic
 credentials with every request, so a successful check is remembered for a short while (in
-memory, keyed by a hash of the credentials)."""
+memory, keyed by a hash of the credentials); so is a session, briefly. Logging out and changing a
+password forget what was remembered."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from pacs.http.problems import HttpProblem
 
 COOKIE = "pacs_session"
 CACHE_SECONDS = 300.0
+SESSION_SECONDS = 15.0  # a session is looked up again after this (a viewer fetches many frames)
 CACHE_ENTRIES = 1024
 # Paths anyone may reach; everything else needs an account.
 OPEN_PATHS = ("/healthz", "/api/auth/login", "/ohif")
@@ -42,7 +44,8 @@ def is_open(path: str, method: str) -> bool:
 class Authenticator:
     engine: Engine
     session_seconds: float
-    _basic: dict[str, tuple[float, Principal]] = attrs.field(factory=dict)
+    # Verified Basic credentials and sessions, by hash: (expiry, account).
+    _cache: dict[str, tuple[float, Principal]] = attrs.field(factory=dict)
 
     async def identify(self) -> Principal | None:
         """The account the current request authenticates as, or None."""
@@ -53,11 +56,28 @@ class Authenticator:
         token = credentials.strip() if scheme.lower() == "bearer" else request.cookies.get(COOKIE)
         if not token:
             return None
-        return await trio.to_thread.run_sync(self._session_user, token)
+        key = "s:" + hashlib.sha256(token.encode()).hexdigest()
+        return self._remembered(key) or self._remember(
+            key, await trio.to_thread.run_sync(self._session_user, token), SESSION_SECONDS
+        )
 
     def _session_user(self, token: str) -> Principal | None:
         name = sessions.session_user(self.engine, token)
         return accounts.find(self.engine, name) if name else None
+
+    def _remembered(self, key: str) -> Principal | None:
+        hit = self._cache.get(key)
+        return hit[1] if hit and hit[0] > time.monotonic() else None
+
+    def _remember(self, key: str, who: Principal | None, seconds: float) -> Principal | None:
+        if who is not None:
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = (time.monotonic() + seconds, who)
+        return who
+
+    def forget_token(self, token: str) -> None:
+        self._cache.pop("s:" + hashlib.sha256(token.encode()).hexdigest(), None)
 
     async def _basic_user(self, credentials: str) -> Principal | None:
         try:
@@ -65,22 +85,18 @@ class Authenticator:
         except (binascii.Error, UnicodeDecodeError):
             raise HttpProblem(400, "malformed Basic credentials") from None
         username, _, password = text.partition(":")
-        key = hashlib.sha256(text.encode()).hexdigest()
-        hit = self._basic.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-        found = await trio.to_thread.run_sync(accounts.verify, self.engine, username, password)
-        if found is not None:
-            if len(self._basic) >= CACHE_ENTRIES:
-                self._basic.clear()
-            self._basic[key] = (time.monotonic() + CACHE_SECONDS, found)
-        return found
+        key = "b:" + hashlib.sha256(text.encode()).hexdigest()
+        return self._remembered(key) or self._remember(
+            key,
+            await trio.to_thread.run_sync(accounts.verify, self.engine, username, password),
+            CACHE_SECONDS,
+        )
 
     def forget(self, username: str) -> None:
-        """Drop remembered Basic credentials of ``username`` (its password changed)."""
-        for key, (_, who) in list(self._basic.items()):
+        """Drop everything remembered for ``username`` (its password changed)."""
+        for key, (_, who) in list(self._cache.items()):
             if who.username == username:
-                del self._basic[key]
+                del self._cache[key]
 
 
 def guard(auth: Authenticator) -> Callable[[], Awaitable[None]]:

@@ -59,6 +59,7 @@ def blueprint(auth: Authenticator) -> Blueprint:
     async def logout() -> Response:
         token = request.cookies.get(COOKIE)
         if token:
+            auth.forget_token(token)
             await trio.to_thread.run_sync(sessions.close_session, engine, token)
         response = jsonify({"logged_out": True})
         response.delete_cookie(COOKIE, path="/")
