@@ -53,12 +53,14 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, C
     (home / "corpus").mkdir()
     corpus = Corpus(home / "corpus")
     server.start()
-    server.add_user(USER, PASSWORD, role="operator")
-    server.add_user(VIEWER, PASSWORD)
-    server.store_folder(home / "corpus")
-    yield server, corpus
-    if server.proc is not None and server.proc.poll() is None:
-        server.stop()
+    try:
+        server.add_user(USER, PASSWORD, role="operator")
+        server.add_user(VIEWER, PASSWORD)
+        server.store_folder(home / "corpus")
+        yield server, corpus
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            server.stop()
 
 
 @pytest.fixture(scope="module")
