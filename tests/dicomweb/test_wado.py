@@ -220,3 +220,37 @@ def test_dicomweb_client_at_every_level(client: DICOMwebClient, corpus: Corpus) 
     assert rendered[:8] == b"\x89PNG\r\n\x1a\n"
     stored_like = client.retrieve_study(study, media_types=(("application/dicom", "*"),))
     assert {ds.SOPInstanceUID for ds in stored_like} >= {sop}
+
+
+def test_frames_of_a_compressed_instance(
+    client: DICOMwebClient, http: requests.Session, server: Server
+) -> None:
+    from pacs.imaging.transcode import transcode
+    from tests.dicomgen import make_ct
+
+    native = make_ct(patient_id="JLS", rows=48, columns=40, seed=7)
+    stored = transcode(native, JPEG_LS)
+    client.store_instances([stored])
+    url = (
+        f"{server.url}/dicomweb/studies/{native.StudyInstanceUID}/series/"
+        f"{native.SeriesInstanceUID}/instances/{native.SOPInstanceUID}/frames/1"
+    )
+    decoded = http.get(url, headers={"Accept": "multipart/related; type=application/octet-stream"},
+                       timeout=30)  # fmt: skip
+    [(content_type, raw)] = parts(decoded)
+    assert content_type == "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"
+    assert raw == native.PixelData
+    as_stored = http.get(
+        url,
+        headers={"Accept": "multipart/related; type=application/octet-stream; transfer-syntax=*"},
+        timeout=30,
+    )
+    [(content_type, stream)] = parts(as_stored)
+    assert content_type == f"application/octet-stream; transfer-syntax={JPEG_LS}"
+    assert stream[:2] == b"\xff\xd8" and stream.rstrip(b"\0")[-2:] == b"\xff\xd9"
+    rle = http.get(url, headers={"Accept": "multipart/related; type=image/x-dicom-rle"}, timeout=30)
+    [(content_type, _)] = parts(rle)
+    assert content_type == "image/x-dicom-rle; transfer-syntax=1.2.840.10008.1.2.5"
+    refused = http.get(url, headers={"Accept": "multipart/related; type=image/jpeg; "
+                                     f"transfer-syntax={JPEG_LS}"}, timeout=30)  # fmt: skip
+    assert refused.status_code == 406
