@@ -30,3 +30,31 @@ class LoginSession(SQLModel, table=True):
     token_hash: str = Field(primary_key=True)
     username: str = Field(index=True)
     expires_at: dt.datetime = Field(index=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A long-lived bearer token for scripts, named by its owner and revocable. Only its
+    SHA-256 is stored; ``prefix`` (its first characters) lets a person tell tokens apart."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    prefix: str
+    username: str = Field(index=True)
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what: logins (and failed ones), deletes, settings and account changes."""
+
+    __tablename__ = "audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(index=True)
+    username: str = Field(index=True)
+    action: str = Field(index=True)
+    target: str = ""
+    detail: str = ""
+    address: str = ""

@@ -21,7 +21,7 @@ import trio
 from quart import g, request
 from sqlalchemy import Engine
 
-from pacs.auth import accounts, sessions
+from pacs.auth import accounts, sessions, tokens
 from pacs.auth.accounts import Principal
 from pacs.http.problems import HttpProblem
 
@@ -62,7 +62,11 @@ class Authenticator:
         )
 
     def _session_user(self, token: str) -> Principal | None:
-        name = sessions.session_user(self.engine, token)
+        """The account of a login session or of an API token (``pacs_...``)."""
+        if token.startswith(tokens.PREFIX):
+            name = tokens.owner(self.engine, token)
+        else:
+            name = sessions.session_user(self.engine, token)
         return accounts.find(self.engine, name) if name else None
 
     def _remembered(self, key: str) -> Principal | None:

@@ -8,7 +8,9 @@ import getpass
 import sys
 from pathlib import Path
 
-from pacs.auth import accounts
+from sqlalchemy import Engine
+
+from pacs.auth import accounts, tokens
 from pacs.errors import PacsError
 from pacs.index.db import make_engine
 from pacs.settings import Settings
@@ -28,11 +30,24 @@ def configure(user: argparse.ArgumentParser) -> None:
         "--temporary", action="store_true", help="the user must change it at the next login"
     )
     listing = actions.add_parser("list", help="list accounts")
+    token = actions.add_parser(
+        "token", help="create (default), list or revoke the API tokens of an account"
+    )
+    token.add_argument("username")
+    token.add_argument("--name", default="script", help="what the new token is for")
+    token.add_argument("--days", type=float, help="the new token expires after this many days")
+    token.add_argument("--list", action="store_true", help="list the account's tokens")
+    token.add_argument("--revoke", type=int, metavar="ID", help="revoke the token with this id")
     for parser in (add, passwd):
         parser.add_argument(
             "--password-stdin", action="store_true", help="read the password from standard input"
         )
-    for parser in (add, passwd, listing):  # also after the action; SUPPRESS keeps the outer one
+    for parser in (
+        add,
+        passwd,
+        listing,
+        token,
+    ):  # also after the action; SUPPRESS keeps the outer one
         parser.add_argument("--config", type=Path, default=argparse.SUPPRESS)
 
 
@@ -45,6 +60,19 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
+def _token(engine: Engine, args: argparse.Namespace) -> None:
+    if args.list:
+        for info in tokens.listing(engine, args.username):
+            expires = info.expires_at.isoformat(timespec="minutes") if info.expires_at else "never"
+            print(f"{info.id}\t{info.prefix}...\t{info.name}\texpires {expires}")
+    elif args.revoke is not None:
+        if not tokens.revoke(engine, args.revoke, args.username):
+            raise accounts.AccountError(f"{args.username!r} has no token {args.revoke}")
+        print(f"token {args.revoke} revoked")
+    else:
+        print(tokens.create(engine, args.username, args.name, days=args.days))
+
+
 def main(args: argparse.Namespace, settings: Settings) -> int:
     engine = make_engine(settings.database.url)
     try:
@@ -53,6 +81,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             for who in accounts.listing(engine):
                 flag = "  (must change password)" if who.must_change else ""
                 print(f"{who.username}\t{who.role}{flag}")
+        elif args.user_command == "token":
+            _token(engine, args)
         elif args.user_command == "add":
             accounts.add(
                 engine, args.username, _password(args), role=args.role, must_change=args.temporary

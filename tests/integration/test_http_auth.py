@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 
 import requests
 
@@ -89,3 +91,31 @@ def test_cors_wildcard_never_allows_credentials(make_server: object) -> None:
     )
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+def _cli(server: Server, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "pacs", "user", *args, "--config", str(server.config)],
+        capture_output=True, text=True, check=True, cwd=server.home,
+    )  # fmt: skip
+    return done.stdout
+
+
+def test_api_tokens_from_the_cli(make_server: object) -> None:
+    server: Server = make_server().start()  # type: ignore[operator]
+    server.add_user("script", "script-password", role="operator")
+    token = _cli(server, "token", "script", "--name", "nightly export").strip()
+    assert token.startswith("pacs_")
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert requests.get(f"{server.url}/dicomweb/studies", headers=bearer, timeout=10).ok
+    other = _cli(server, "token", "script", "--name", "spare").strip()
+    listed = _cli(server, "token", "script", "--list")
+    assert "nightly export" in listed and "spare" in listed and token not in listed
+    spare_id = next(line.split("\t")[0] for line in listed.splitlines() if "spare" in line)
+    assert "revoked" in _cli(server, "token", "script", "--revoke", spare_id)
+    refused = requests.get(
+        f"{server.url}/dicomweb/studies", headers={"Authorization": f"Bearer {other}"}, timeout=10
+    )
+    assert refused.status_code == 401
+    assert "spare" not in _cli(server, "token", "script", "--list")
+    assert "script\toperator" in _cli(server, "list")
