@@ -19,22 +19,23 @@ archive made real, one tiny instance per series (10,896 files), and searched ali
 runs with ``QidoCaseSensitive: false``, as pacs matches names; wildcards are sent as ``*``
 (Orthanc 1.10 takes ``%2A`` for a literal character).
 
-Findings (2 cores, shared host; pacs 0.1.0, Orthanc 1.10.1 + DICOMweb 1.7):
-- QIDO: every target met with room: p50 3.9-7.6 ms at 10k and 4.1-7.2 ms at 200k studies; on
-  the same 5k-study files pacs answers in 2.5-5.2 ms, Orthanc in 18.5-28.8 ms (5.4-7.5x).
-- Metadata warm p50 18 ms (target met; Orthanc re-reads the files each time: 179 ms). The first
-  request is 1.2 s against Orthanc's 0.49 s: pacs' renderer reads every file whole, pixel data
-  included (264 MB of reads by the server for 263 MB of files, /proc/<pid>/io), although it
-  asks pydicom to defer large values (`pacs.dicomweb.metadata.to_json` indexes the dataset,
-  which loads a deferred value). A warm hit still costs 12 ms of server CPU: the cached text is
+Findings (2 cores, shared host, runs differ by up to ~20%; pacs 0.1.0, Orthanc 1.10.1 +
+DICOMweb 1.7):
+- QIDO: every target met with room: p50 2.9-5.5 ms at 10k and 3.1-5.9 ms at 200k studies; on
+  the same 5k-study files pacs answers in 3.6-6.3 ms, Orthanc in 17.9-28.8 ms (4.3-5.4x).
+- Metadata warm p50 11 ms (target met; Orthanc re-reads the files each time: 167 ms). The first
+  request takes 1.0 s against Orthanc's 0.48 s: pacs' renderer reads every file whole, pixel
+  data included (264 MB of reads by the server for 263 MB of files, /proc/<pid>/io), although
+  it asks pydicom to defer large values (`pacs.dicomweb.metadata.to_json` indexes the dataset,
+  which loads a deferred value). A warm hit still costs 10 ms of server CPU: the cached text is
   sliced, joined, re-based and encoded anew (1.5 MB, four copies) per request.
-- WADO-RS misses its target: warm 506 MB/s against a 10.7 GB/s page-cache read (0.05) and
-  Orthanc's 1382 MB/s (0.37x); cold 276 MB/s against a 1.1 GB/s disk read (0.25) and Orthanc's
-  598 MB/s. pacs spends 0.38 s of CPU per 263 MB (Orthanc 0.17 s), in one process: each
+- WADO-RS misses its target: warm 612 MB/s against a 17.6 GB/s page-cache read (0.03) and
+  Orthanc's 1613 MB/s (0.38x); cold 463 MB/s against a 1.4 GB/s disk read (0.33) and Orthanc's
+  749 MB/s (0.62x). pacs spends 0.34 s of CPU per 263 MB (Orthanc 0.15 s), in one process: each
   instance is a trio thread hop per stat/open/read and two ASGI sends through quart, hypercorn
   and h11; cold, the next file is not read while the current one is sent.
 
-    scripts/bench/dicomweb                  # full run (about 3-4 minutes once data is cached)
+    scripts/bench/dicomweb                  # full run (about 3 minutes; 5 the first time)
     scripts/bench/dicomweb --quick          # smoke run (about a minute)
     scripts/bench/dicomweb --skip-search --json out.json
 """
