@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pydicom
+from pydicom.datadict import dictionary_VR
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.tag import Tag
 
 from pacs.dicomweb.dicomjson import attribute
 from pacs.errors import InvalidDataset
@@ -24,6 +26,7 @@ from pacs.model.summary import TEXT_VRS
 
 BASE = "\x1fbase\x1f"  # stands for the request's /dicomweb URL until `with_base`
 BULK_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 BULK_THRESHOLD = 1024  # binary values larger than this travel as bulk data
 DEFER = 4096  # values larger than this are not read when the header is
 
@@ -40,13 +43,34 @@ def read(path: Path) -> Dataset:
 
 
 def _is_bulk(elem: DataElement) -> bool:
-    if elem.tag == 0x7FE00010 or elem.tag in (0x7FE00008, 0x7FE00009):
+    if elem.tag in PIXEL_TAGS:
         return True
     if elem.VR not in BULK_VRS:
         return False
     # A deferred value was larger than DEFER; else the loaded bytes tell.
     value = elem.value
     return value is None or len(value) > BULK_THRESHOLD
+
+
+def _raw_bulk(ds: Dataset, tag: int) -> str | None:
+    """The VR of a bulk value judged from its raw element, before pydicom reads a deferred
+    value in (it would read a whole Pixel Data to say it is large); None if not bulk."""
+    raw = ds.get_item(tag)
+    if raw is None or isinstance(raw, DataElement):
+        return None
+    vr = raw.VR or _dictionary_vr(tag)
+    if tag in PIXEL_TAGS:
+        return vr or "OW"
+    if vr in BULK_VRS and raw.length > BULK_THRESHOLD:
+        return str(vr)
+    return None
+
+
+def _dictionary_vr(tag: int) -> str | None:
+    try:
+        return str(dictionary_VR(tag)).split(" or ")[0]
+    except KeyError:
+        return "UN" if Tag(tag).is_private else None
 
 
 def _text(ds: Dataset, tag: int, fallbacks: Sequence[str]) -> dict[str, Any] | None:
@@ -71,6 +95,10 @@ def to_json(
     for tag_value in list(ds.keys()):
         tag = f"{int(tag_value):08X}"
         here = f"{path}{tag}"
+        bulk_vr = _raw_bulk(ds, tag_value)
+        if bulk_vr is not None:
+            out[tag] = {"vr": bulk_vr, "BulkDataURI": f"{uri}/bulkdata/{here}"}
+            continue
         text = _text(ds, tag_value, fallbacks)
         if text is not None:
             out[tag] = text

@@ -8,15 +8,17 @@ actor, one instance at a time, so a study never sits in memory."""
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
+import attrs
 import trio
 
 from pacs.errors import PacsError
 from pacs.http.mediatypes import Offer
-from pacs.http.multipart import Part
+from pacs.http.multipart import closing, part_head
 from pacs.http.problems import HttpProblem
 from pacs.http.services import WebServices
 from pacs.imaging import syntaxes
@@ -29,6 +31,8 @@ log = logging.getLogger("pacs.dicomweb")
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 CHUNK = 1 << 20
+BATCH = 8 << 20  # whole files read in one thread call and sent as one chunk, at most
+LARGE = 16 << 20  # files larger than this stream a chunk at a time
 DICOM_OFFERS = (Offer("multipart/related", part_type="application/dicom"),)
 
 
@@ -90,7 +94,7 @@ async def first_conversion(
     web: WebServices, items: Sequence[Located], asked: str | None
 ) -> dict[str, bytes]:
     """Convert the first instance before the response starts, so that a request it cannot
-    satisfy is a 406 rather than a broken stream; returns it for `instance_parts`."""
+    satisfy is a 406 rather than a broken stream; returns it for `InstanceBody`."""
     item = items[0]
     syntax = target_syntax(asked, item.transfer_syntax)
     if syntax == item.transfer_syntax:
@@ -98,22 +102,90 @@ async def first_conversion(
     return {item.sop_uid: await transcoded(web, item, syntax)}
 
 
-async def instance_parts(
-    web: WebServices, items: Sequence[Located], asked: str | None, ready: dict[str, bytes]
-) -> AsyncIterator[Part]:
-    for item in items:
-        syntax = target_syntax(asked, item.transfer_syntax)
-        headers = [("Content-Type", f"application/dicom; transfer-syntax={syntax}")]
-        if syntax == item.transfer_syntax:
-            size = (await trio.Path(item.path).stat()).st_size
-            headers.append(("Content-Length", str(size)))
-            yield Part(headers=headers, chunks=file_chunks(item.path, web.limits.disk))
-            continue
+def _read_run(paths: Sequence[Path]) -> list[bytes | None]:
+    """Thread-only: whole files from the front of ``paths``, together at most `BATCH` bytes
+    (the first always, unless it is larger than `LARGE`: then none). None for a file that
+    could not be read (gone since the query)."""
+    out: list[bytes | None] = []
+    used = 0
+    for path in paths:
         try:
-            data = ready.pop(item.sop_uid, None) or await transcoded(web, item, syntax)
+            size = path.stat().st_size
+            if size > LARGE or (out and used + size > BATCH):
+                break
+            data: bytes | None = path.read_bytes()
+        except OSError as exc:
+            log.warning("WADO-RS: %s left out: %s", path.name, exc.strerror or exc)
+            data, size = None, 0
+        out.append(data)
+        used += size
+    return out
+
+
+@attrs.define
+class InstanceBody:
+    """The multipart body of a WADO-RS retrieval. Runs of files sent as stored are read whole,
+    several in one thread call, and leave as one chunk: per-file thread hops and per-part sends
+    cost more than the copying. Files larger than `LARGE` stream a chunk at a time; instances
+    to convert go through the imaging actor one at a time."""
+
+    web: WebServices
+    items: Sequence[Located]
+    asked: str | None
+    ready: dict[str, bytes]
+    boundary: str
+    _first: bool = True
+
+    def _as_stored(self, item: Located) -> bool:
+        return target_syntax(self.asked, item.transfer_syntax) == item.transfer_syntax
+
+    def _head(self, syntax: str, size: int) -> bytes:
+        headers = [
+            ("Content-Type", f"application/dicom; transfer-syntax={syntax}"),
+            ("Content-Length", str(size)),
+        ]
+        head = part_head(headers, self.boundary, first=self._first)
+        self._first = False
+        return head
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        done = 0
+        while done < len(self.items):
+            item = self.items[done]
+            syntax = target_syntax(self.asked, item.transfer_syntax)
+            if syntax != item.transfer_syntax:
+                data = await self._converted(item, syntax)
+                if data is not None:
+                    yield self._head(syntax, len(data)) + data
+                done += 1
+                continue
+            paths = [i.path for i in itertools.takewhile(self._as_stored, self.items[done:])]
+            run = await trio.to_thread.run_sync(_read_run, paths, limiter=self.web.limits.disk)
+            if not run:
+                async for chunk in self._large(item, syntax):
+                    yield chunk
+                done += 1
+                continue
+            # Each run item keeps its own stored syntax (with "*" they may differ).
+            stored = [i.transfer_syntax for i in self.items[done : done + len(run)]]
+            yield b"".join(
+                self._head(ts, len(d)) + d
+                for ts, d in zip(stored, run, strict=True)
+                if d is not None
+            )
+            done += len(run)
+        yield closing(self.boundary, first=self._first)
+
+    async def _large(self, item: Located, syntax: str) -> AsyncIterator[bytes]:
+        size = (await trio.Path(item.path).stat()).st_size
+        yield self._head(syntax, size)
+        async for chunk in file_chunks(item.path, self.web.limits.disk):
+            yield chunk
+
+    async def _converted(self, item: Located, syntax: str) -> bytes | None:
+        try:
+            return self.ready.pop(item.sop_uid, None) or await transcoded(self.web, item, syntax)
         except PacsError as exc:
             # The response is under way: leave this one out and say so in the log.
             log.warning("WADO-RS: %s left out: %s", item.sop_uid, exc.message)
-            continue
-        headers.append(("Content-Length", str(len(data))))
-        yield Part(headers=headers, chunks=once(data))
+            return None

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-from collections.abc import Sequence
 
 import trio
 from quart import Blueprint, Response, request
 
-from pacs.dicomweb import frames, metadata
+from pacs.dicomweb import frames
 from pacs.dicomweb.metacache import Entry, MetadataCache, render
 from pacs.dicomweb.negotiation import choose, require_json
-from pacs.dicomweb.retrieve import DICOM_OFFERS, find, first_conversion, instance_parts, transcoded
-from pacs.http.multipart import encode_parts, new_boundary, write_parts
+from pacs.dicomweb.retrieve import (
+    DICOM_OFFERS,
+    InstanceBody,
+    check_uids,
+    find,
+    first_conversion,
+    transcoded,
+)
+from pacs.http.multipart import encode_parts, new_boundary
 from pacs.http.problems import HttpProblem
 from pacs.http.services import WebServices
 from pacs.http.urls import root_url
@@ -43,8 +48,8 @@ def _instances(bp: Blueprint, web: WebServices) -> None:
         items = await find(web, study, series, sop)
         ready = await first_conversion(web, items, asked)
         boundary = new_boundary()
-        body = write_parts(instance_parts(web, items, asked, ready), boundary)
-        return multipart(body, "application/dicom", boundary)
+        body = InstanceBody(web=web, items=items, asked=asked, ready=ready, boundary=boundary)
+        return multipart(body.chunks(), "application/dicom", boundary)
 
     bp.add_url_rule("/studies/<study>", "study", retrieve, methods=["GET"])
     bp.add_url_rule("/studies/<study>/series/<series>", "series", retrieve, methods=["GET"])
@@ -55,53 +60,34 @@ def _metadata(bp: Blueprint, web: WebServices) -> None:
     cache = MetadataCache(web.settings.http.metadata_cache)
     fallbacks = web.settings.charset.fallback
 
-    async def one_series(items: Sequence[Located]) -> Entry:
-        series = items[0].series_uid
-        version = (
-            await trio.to_thread.run_sync(
-                study_version, web.engine, items[0].study_uid, limiter=web.limits.db_read
-            ),
-            len(items),
+    async def entry_for(study: str, series: str | None, sop: str | None) -> Entry:
+        check_uids(study=study, series=series, instance=sop)
+        version = await trio.to_thread.run_sync(
+            study_version, web.engine, study, limiter=web.limits.db_read
         )
-        entry = cache.get(series, version)
+        key = f"{study}/{series or ''}/{sop or ''}"
+        entry = cache.get(key, version)
         if entry is None:
+            items = await find(web, study, series, sop)
             text = await trio.to_thread.run_sync(render, items, fallbacks, limiter=web.limits.disk)
-            entry = Entry(version, text)
-            cache.put(series, entry)
+            entry = Entry(version=version, text=text)
+            if sop is None:  # single instances are not worth the room
+                cache.put(key, entry)
         return entry
 
     async def meta(study: str, series: str | None = None, sop: str | None = None) -> Response:
         require_json()
-        items = await find(web, study, series, sop)
-        if sop is not None:
-            entries = [Entry((), await trio.to_thread.run_sync(render, items, fallbacks))]
-        else:
-            groups: dict[str, list[Located]] = {}
-            for item in items:
-                groups.setdefault(item.series_uid, []).append(item)
-            entries = [await one_series(group) for group in groups.values()]
-        etag = entries[0].etag if len(entries) == 1 else _combined(entries)
-        if sop is None and etag in request.headers.get("If-None-Match", ""):
-            return Response(b"", status=304, headers={"ETag": etag})
-        text = "[" + ",".join(entry.text[1:-1] for entry in entries if entry.text != "[]") + "]"
-        body = metadata.with_base(text, root_url() + "/dicomweb")
-        response = Response(body, content_type="application/dicom+json")
-        if sop is None:
-            response.headers["ETag"] = etag
-        return response
+        entry = await entry_for(study, series, sop)
+        if entry.etag in request.headers.get("If-None-Match", ""):
+            return Response(b"", status=304, headers={"ETag": entry.etag})
+        body = entry.body(root_url() + "/dicomweb")
+        return Response(body, content_type="application/dicom+json", headers={"ETag": entry.etag})
 
     bp.add_url_rule("/studies/<study>/metadata", "study_meta", meta, methods=["GET"])
     bp.add_url_rule(
         "/studies/<study>/series/<series>/metadata", "series_meta", meta, methods=["GET"]
     )
     bp.add_url_rule(f"{INSTANCE}/metadata", "instance_meta", meta, methods=["GET"])
-
-
-def _combined(entries: Sequence[Entry]) -> str:
-    digest = hashlib.sha1(usedforsecurity=False)
-    for entry in entries:
-        digest.update(entry.etag.encode())
-    return f'"{digest.hexdigest()[:20]}"'
 
 
 def _frames(bp: Blueprint, web: WebServices) -> None:

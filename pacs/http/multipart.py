@@ -118,20 +118,31 @@ def _encode_headers(headers: Sequence[tuple[str, str]]) -> bytes:
     return "".join(lines).encode("latin-1") + CRLF
 
 
+def part_head(headers: Sequence[tuple[str, str]], boundary: str, *, first: bool) -> bytes:
+    """What goes before a part's payload: the end of the previous part (unless ``first``), the
+    delimiter and the part's headers."""
+    dash = b"--" + boundary.encode("ascii")
+    return (b"" if first else CRLF) + dash + CRLF + _encode_headers(headers)
+
+
+def closing(boundary: str, *, first: bool) -> bytes:
+    """The close delimiter (``first``: no part came before it)."""
+    return (b"" if first else CRLF) + b"--" + boundary.encode("ascii") + b"--" + CRLF
+
+
 async def write_parts(parts: AsyncIterable[Part], boundary: str) -> AsyncIterator[bytes]:
     """The body for ``parts``: one chunk per part head, the part's own chunks as they come, and
     the close delimiter. The payload is not searched for the boundary: use :func:`new_boundary`.
     """
     _check_boundary(boundary)
-    dash = b"--" + boundary.encode("ascii")
-    before = b""
+    first = True
     async for part in parts:
-        yield before + dash + CRLF + _encode_headers(part.headers)
+        yield part_head(part.headers, boundary, first=first)
         async for chunk in part.chunks:
             if chunk:
                 yield chunk
-        before = CRLF
-    yield before + dash + b"--" + CRLF
+        first = False
+    yield closing(boundary, first=first)
 
 
 def encode_parts(parts: Sequence[tuple[Sequence[tuple[str, str]], bytes]], boundary: str) -> bytes:
