@@ -11,6 +11,7 @@ import functools
 import itertools
 import logging
 from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
@@ -33,6 +34,8 @@ EXPLICIT_LE = "1.2.840.10008.1.2.1"
 CHUNK = 1 << 20
 BATCH = 8 << 20  # whole files read in one thread call and sent as one chunk, at most
 LARGE = 16 << 20  # files larger than this stream a chunk at a time
+# Reads ahead of the sending: a batch is read while the one before is on its way out.
+_READER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wado-read")
 DICOM_OFFERS = (Offer("multipart/related", part_type="application/dicom"),)
 
 
@@ -149,32 +152,40 @@ class InstanceBody:
         return head
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        done = 0
-        while done < len(self.items):
-            item = self.items[done]
-            syntax = target_syntax(self.asked, item.transfer_syntax)
-            if syntax != item.transfer_syntax:
-                data = await self._converted(item, syntax)
-                if data is not None:
-                    yield self._head(syntax, len(data)) + data
-                done += 1
-                continue
-            paths = [i.path for i in itertools.takewhile(self._as_stored, self.items[done:])]
-            run = await trio.to_thread.run_sync(_read_run, paths, limiter=self.web.limits.disk)
-            if not run:
-                async for chunk in self._large(item, syntax):
-                    yield chunk
-                done += 1
-                continue
-            # Each run item keeps its own stored syntax (with "*" they may differ).
-            stored = [i.transfer_syntax for i in self.items[done : done + len(run)]]
-            yield b"".join(
-                self._head(ts, len(d)) + d
-                for ts, d in zip(stored, run, strict=True)
-                if d is not None
-            )
-            done += len(run)
+        for as_stored, group in itertools.groupby(self.items, key=self._as_stored):
+            run = list(group)
+            parts = self._stored(run) if as_stored else self._converting(run)
+            async for chunk in parts:
+                yield chunk
         yield closing(self.boundary, first=self._first)
+
+    async def _converting(self, items: Sequence[Located]) -> AsyncIterator[bytes]:
+        for item in items:
+            syntax = target_syntax(self.asked, item.transfer_syntax)
+            data = await self._converted(item, syntax)
+            if data is not None:
+                yield self._head(syntax, len(data)) + data
+
+    async def _stored(self, items: Sequence[Located]) -> AsyncIterator[bytes]:
+        """Files as they lie; the next batch is read while this one is being sent."""
+        paths = [item.path for item in items]
+        start = 0
+        pending: Future[list[bytes | None]] | None = _READER.submit(_read_run, paths)
+        while pending is not None:
+            run = await trio.to_thread.run_sync(pending.result)
+            end = start + max(len(run), 1)
+            pending = _READER.submit(_read_run, paths[end:]) if end < len(paths) else None
+            if not run:  # larger than LARGE: streamed
+                item = items[start]
+                async for chunk in self._large(item, item.transfer_syntax):
+                    yield chunk
+            else:  # each keeps its own stored syntax (with "*" they may differ)
+                yield b"".join(
+                    self._head(item.transfer_syntax, len(data)) + data
+                    for item, data in zip(items[start:end], run, strict=True)
+                    if data is not None
+                )
+            start = end
 
     async def _large(self, item: Located, syntax: str) -> AsyncIterator[bytes]:
         size = (await trio.Path(item.path).stat()).st_size
