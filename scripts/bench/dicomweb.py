@@ -23,17 +23,15 @@ Findings (2 cores, shared host, runs differ by up to ~20%; pacs 0.1.0, Orthanc 1
 DICOMweb 1.7):
 - QIDO: every target met with room: p50 2.9-5.5 ms at 10k and 3.1-5.9 ms at 200k studies; on
   the same 5k-study files pacs answers in 3.6-6.3 ms, Orthanc in 17.9-28.8 ms (4.3-5.4x).
-- Metadata warm p50 11 ms (target met; Orthanc re-reads the files each time: 167 ms). The first
-  request takes 1.0 s against Orthanc's 0.48 s: pacs' renderer reads every file whole, pixel
-  data included (264 MB of reads by the server for 263 MB of files, /proc/<pid>/io), although
-  it asks pydicom to defer large values (`pacs.dicomweb.metadata.to_json` indexes the dataset,
-  which loads a deferred value). A warm hit still costs 10 ms of server CPU: the cached text is
-  sliced, joined, re-based and encoded anew (1.5 MB, four copies) per request.
-- WADO-RS misses its target: warm 612 MB/s against a 17.6 GB/s page-cache read (0.03) and
-  Orthanc's 1613 MB/s (0.38x); cold 463 MB/s against a 1.4 GB/s disk read (0.33) and Orthanc's
-  749 MB/s (0.62x). pacs spends 0.34 s of CPU per 263 MB (Orthanc 0.15 s), in one process: each
-  instance is a trio thread hop per stat/open/read and two ASGI sends through quart, hypercorn
-  and h11; cold, the next file is not read while the current one is sent.
+- Metadata warm p50 3-4 ms (target met; Orthanc re-reads the files each time: 166-172 ms). A
+  hit costs the study's change-log sequence and the finished body, kept per base URL. The first
+  request takes about 1.0 s against Orthanc's 0.44-0.48 s: 500 headers parsed by pydicom, whose
+  value conversion is most of it (large values are judged from the raw elements and never read).
+- WADO-RS as stored: pacs 1.35-1.51 GB/s warm (Orthanc 1.37-1.69: 0.85-0.98x) and 0.71-0.86 GB/s
+  cold (Orthanc 0.73-0.81: 0.97-1.06x). Runs of files are read whole, 8 MiB per thread call, the
+  next batch while the current one is sent, and leave as one chunk. Against reading the files:
+  cold 0.62-0.67 (target 0.8, not met: server and client share two cores); warm 0.08-0.09
+  (a page-cache read runs at 16-17 GB/s, beyond any HTTP server here, Orthanc included).
 
     scripts/bench/dicomweb                  # full run (about 3 minutes; 5 the first time)
     scripts/bench/dicomweb --quick          # smoke run (about a minute)
