@@ -27,13 +27,14 @@ from pacs.http import server as http_server
 from pacs.http.app import Health
 from pacs.http.services import WebServices
 from pacs.imaging import transcoder
-from pacs.index import indexer
+from pacs.index import catalog, indexer
 from pacs.index.db import make_engine
 from pacs.runtime.limits import Limits
 from pacs.runtime.supervisor import start_child
 from pacs.settings import Settings
-from pacs.storage import sweeper, writer
+from pacs.storage import sweeper, trash, writer
 from pacs.storage.area import StorageArea
+from pacs.storage.deleter import Deleter
 
 log = logging.getLogger("pacs.app")
 
@@ -70,6 +71,11 @@ async def start_core(nursery: trio.Nursery, settings: Settings, limits: Limits) 
     if swept:
         log.warning("removed %d unacknowledged spool file(s) left by an earlier run", swept)
     engine = await trio.to_thread.run_sync(make_engine, settings.database.url)
+    restored, removed = await trio.to_thread.run_sync(
+        trash.recover, area, functools.partial(catalog.known_paths, engine)
+    )
+    if restored or removed:
+        log.warning("an interrupted delete: %d file(s) put back, %d removed", restored, removed)
     index_send, index_recv = trio.open_memory_channel[Any](settings.database.batch_size * 2)
     await start_child(
         nursery,
@@ -166,6 +172,13 @@ async def _web_services(
         store=core.store.clone(),
         imaging=imaging.clone(),
         limits=limits,
+        deleter=Deleter(
+            area=core.area,
+            engine=core.engine,
+            index=core.index.clone(),
+            limits=limits,
+            timeout=settings.dicom.store_timeout,
+        ),
         anonymize_secret=settings.imaging.anonymize_secret or secrets.token_hex(16),
     )
 
@@ -227,9 +240,9 @@ async def _serve(
         imaging = await _start_imaging(nursery, settings, limits, shutdown)
         qr = QueryRetrieve(engine=core.engine, settings=settings, imaging=imaging)
         dicom_port, associations = await _start_dicom(nursery, settings, core, shutdown, qr)
-        await core.index.aclose()  # the writer, the sweeper and the workers hold clones
-        health = _health(core, imaging, dicom_port, associations)
         web = await _web_services(settings, core, imaging, limits)
+        await core.index.aclose()  # the writer, the sweeper, the workers and the web hold clones
+        health = _health(core, imaging, dicom_port, associations)
         http_port = await nursery.start(http_server.run, settings.http, health, web, shutdown)
         log.info(
             "pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",

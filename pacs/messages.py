@@ -177,6 +177,31 @@ class TranscodeRequest:
     quality: int = 90
 
 
+class Level(enum.StrEnum):
+    """What a delete names."""
+
+    STUDY = "study"
+    SERIES = "series"
+    INSTANCE = "instance"
+
+
+@attrs.frozen(kw_only=True)
+class DeleteRequest:
+    """Remove every instance of a study, series or instance from the index."""
+
+    level: Level
+    uid: str
+
+
+@attrs.frozen(kw_only=True)
+class DeleteResult:
+    """What the index no longer holds: the removed instances' files (relative paths) and
+    their study."""
+
+    paths: tuple[str, ...]
+    study_uid: str = ""
+
+
 @attrs.frozen(kw_only=True)
 class AnonymizeRequest:
     """De-identify the Part 10 file at ``path`` (PS3.15 basic profile, keyed by ``secret``),

@@ -86,3 +86,6 @@ def _mount(app: QuartTrio, web: WebServices) -> None:
     app.register_blueprint(ohif.blueprint(_ohif_root(web)))
     app.register_blueprint(wado_uri.blueprint(web))
     app.register_blueprint(viewers.blueprint(web))
+    from pacs import api  # noqa: PLC0415
+
+    api.register(app, web)

@@ -132,3 +132,18 @@ def principal() -> Principal:
     if who is None:
         raise HttpProblem(401, "authentication required")
     return who
+
+
+def require_writer() -> Principal:
+    """The caller, who must be allowed to change data (admin or operator)."""
+    who = principal()
+    if not who.may_write:
+        raise HttpProblem(403, f"{who.username!r} ({who.role}) may not change data")
+    return who
+
+
+def require_admin() -> Principal:
+    who = principal()
+    if not who.admin:
+        raise HttpProblem(403, f"{who.username!r} ({who.role}) is not an administrator")
+    return who

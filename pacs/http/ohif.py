@@ -22,48 +22,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mimetypes
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import attrs
 import trio
-from quart import Blueprint, Response, request, send_file
+from quart import Blueprint, Response, request
 
 from pacs.http.problems import problem
+from pacs.http.static import TYPES, content_type, inside, send_asset
 
 PREFIX = "/ohif"
 NOT_INSTALLED = "OHIF is not installed: run scripts/ohif-assets"
 # Where scripts/ohif-assets installs the dist, under the project directory.
 INSTALL_DIR = Path(".cache") / "ohif"
 
-TYPES = {
-    ".html": "text/html",
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".css": "text/css",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".jsonc": "text/plain",
-    ".webapp": "application/x-web-app-manifest+json",
-    ".wasm": "application/wasm",
-    ".woff2": "font/woff2",
-    ".woff": "font/woff",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".gif": "image/gif",
-    ".ico": "image/x-icon",
-    ".xml": "application/xml",
-    ".txt": "text/plain",
-}
 # Content-hashed names ("app.bundle.0f6159c501addfe9.js", "0ddf166f7a343eda.wasm") never change.
 _HASHED = re.compile(r"(?:^|[./])[0-9a-f]{16}\.[a-z0-9]+$")
 _IMMUTABLE = "public, max-age=31536000, immutable"
-_CHUNK = 256 * 1024
 
 Rule = tuple[re.Pattern[bytes], bytes]
 
@@ -177,21 +154,6 @@ def installed_root(base: Path) -> Path | None:
     return None
 
 
-def content_type(path: PurePosixPath | Path) -> str:
-    return (
-        TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    )
-
-
-def _inside(root: Path, subpath: str) -> Path | None:
-    """``root``/``subpath`` resolved, if that stays inside ``root``; None for any escape."""
-    try:
-        candidate = (root / subpath).resolve()
-    except (OSError, ValueError):  # a NUL byte, a symlink loop
-        return None
-    return candidate if candidate.is_relative_to(root) else None
-
-
 def blueprint(root: Path | None, *, dicomweb: str = "/dicomweb", name: str = "pacs") -> Blueprint:
     """OHIF at /ohif/ from the dist at ``root`` (see `installed_root`), its data source ``name``
     being the DICOMweb service at the same-origin path ``dicomweb``. A missing dist is a 503."""
@@ -238,12 +200,7 @@ class _Server:
             return problem(*found)
         kind = content_type(found.path)
         if found.body is None:
-            response: Response = await send_file(found.path, mimetype=kind, conditional=True)
-            # Read in large pieces: the default 8 KiB costs two thread hops each under trio, and
-            # OHIF's wasm and onnx files run to megabytes.
-            body = response.response
-            if hasattr(body, "buffer_size"):
-                body.buffer_size = _CHUNK
+            response: Response = await send_asset(found.path, kind)
         else:
             data = found.body.data
             response = Response(data, mimetype=kind)
@@ -259,7 +216,7 @@ class _Server:
         root = self.root
         if root is None or not (root / "index.html").is_file():
             return 503, NOT_INSTALLED
-        path = _inside(root, subpath)
+        path = inside(root, subpath)
         if path is None:
             return 404, "no such file"
         if path.is_file():

@@ -53,3 +53,4 @@ async def run(
         if web is not None:
             await web.store.aclose()
             await web.imaging.aclose()
+            await web.deleter.index.aclose()

@@ -10,6 +10,7 @@ from pacs.imaging.transcoder import ImagingOutbox
 from pacs.runtime.limits import Limits
 from pacs.settings import Settings
 from pacs.storage.area import StorageArea
+from pacs.storage.deleter import Deleter
 from pacs.storage.writer import StoreOutbox
 
 
@@ -21,4 +22,5 @@ class WebServices:
     store: StoreOutbox
     imaging: ImagingOutbox
     limits: Limits
+    deleter: Deleter
     anonymize_secret: str  # keys de-identified downloads (`[imaging] anonymize_secret`)

@@ -16,14 +16,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pacs.errors import IndexFailure, PacsError
 from pacs.index import writes
-from pacs.messages import IndexRequest, IndexResult, StoreOutcome
+from pacs.messages import DeleteRequest, DeleteResult, IndexRequest, IndexResult, StoreOutcome
 from pacs.runtime.limits import Limits
 from pacs.runtime.rpc import Envelope
 
 log = logging.getLogger("pacs.indexer")
 
-IndexInbox = trio.MemoryReceiveChannel[Envelope[IndexRequest, IndexResult]]
-IndexOutbox = trio.MemorySendChannel[Envelope[IndexRequest, IndexResult]]
+IndexInbox = trio.MemoryReceiveChannel[Envelope[Any, Any]]
+IndexOutbox = trio.MemorySendChannel[Envelope[Any, Any]]
+# Requests: IndexRequest → IndexResult (batched), DeleteRequest → DeleteResult (one at a time).
 
 
 class _Known(NamedTuple):
@@ -71,6 +72,33 @@ def commit_batch(
     return out
 
 
+def delete(engine: Engine, cache: writes.LevelCache, req: DeleteRequest) -> DeleteResult:
+    """Remove what ``req`` names from the index in one transaction. Thread-only."""
+    cache.clear()
+    try:
+        with engine.begin() as conn:
+            batch = writes.Batch(conn=conn, now=dt.datetime.now(dt.UTC), cache=cache)
+            paths, study = writes.delete_instances(batch, req.level.value, req.uid)
+            writes.finish(batch)
+    except SQLAlchemyError as exc:
+        log.error("index delete of %s %s failed: %s", req.level, req.uid, exc)
+        raise IndexFailure(f"index delete failed: {type(exc).__name__}") from exc
+    return DeleteResult(paths=tuple(paths), study_uid=study)
+
+
+async def _delete(
+    engine: Engine, cache: writes.LevelCache, env: Envelope[Any, Any], limits: Limits
+) -> None:
+    try:
+        env.reply(
+            await trio.to_thread.run_sync(
+                delete, engine, cache, env.request, limiter=limits.db_write
+            )
+        )
+    except PacsError as exc:
+        env.reply(exc)
+
+
 async def run(
     engine: Engine,
     inbox: IndexInbox,
@@ -83,12 +111,19 @@ async def run(
     cache = writes.LevelCache()
     task_status.started()
     async for first in inbox:
-        batch = [first]
+        if isinstance(first.request, DeleteRequest):
+            await _delete(engine, cache, first, limits)
+            continue
+        batch, held = [first], None
         while len(batch) < batch_size:
             try:
-                batch.append(inbox.receive_nowait())
+                env = inbox.receive_nowait()
             except (trio.WouldBlock, trio.EndOfChannel):
                 break
+            if isinstance(env.request, DeleteRequest):
+                held = env  # after this batch: a delete is not batched with stores
+                break
+            batch.append(env)
         try:
             results = await trio.to_thread.run_sync(
                 commit_batch,
@@ -104,4 +139,6 @@ async def run(
         for env, result in zip(batch, results, strict=True):
             env.reply(result)
         log.debug("committed %d", len(batch))
+        if held is not None:
+            await _delete(engine, cache, held, limits)
     log.info("index inbox closed; indexer stopped")

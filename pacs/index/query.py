@@ -8,11 +8,11 @@ practice. `rows` is thread-only: it blocks on the database and streams the resul
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
-from sqlalchemy import ColumnElement, Engine, Select, and_, select
+from sqlalchemy import ColumnElement, Engine, Select, and_, func, select
 
 from pacs.errors import QueryError
 from pacs.index import filters
@@ -112,7 +112,12 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
 
 
 def statement(
-    query: Query, *, limit: int | None = None, offset: int = 0, ordered: bool = True
+    query: Query,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    ordered: bool = True,
+    order: Sequence[Any] = (),
 ) -> Select[Any]:
     """SELECT the returned keys (labelled by keyword) and every unique key up to the level;
     ``ordered``: in insertion order, which paging needs and C-FIND does not. Unordered, SQLite
@@ -127,8 +132,8 @@ def statement(
     where = _filters(query)
     if where:
         stmt = stmt.where(and_(*where))
-    if ordered:
-        stmt = stmt.order_by(TABLES[query.level].c.id)
+    if ordered:  # ``order`` first, then insertion order (exact paging on equal keys)
+        stmt = stmt.order_by(*order, TABLES[query.level].c.id)
     if offset:
         stmt = stmt.offset(offset)
     return stmt.limit(limit) if limit is not None else stmt
@@ -141,11 +146,12 @@ def rows(
     limit: int | None = None,
     offset: int = 0,
     ordered: bool = True,
+    order: Sequence[Any] = (),
 ) -> Iterator[dict[str, Any]]:
     """Stream the matching rows as keyword → value (dates as ``datetime.date``)."""
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=200).execute(
-            statement(query, limit=limit, offset=offset, ordered=ordered)
+            statement(query, limit=limit, offset=offset, ordered=ordered, order=order)
         )
         for row in result.mappings():
             yield dict(row)
@@ -160,3 +166,10 @@ def dicom_value(key: Key, value: object) -> object:
     if key.multi and isinstance(value, str):
         return [part for part in value.split("\\") if part]
     return value
+
+
+def count(engine: Engine, query: Query) -> int:
+    """How many entities match ``query``."""
+    counted = select(func.count()).select_from(statement(query, ordered=False).subquery())
+    with engine.connect() as conn:
+        return int(conn.execute(counted).scalar_one())

@@ -356,3 +356,27 @@ def _prune_studies(batch: Batch, studies: set[int]) -> None:
     for row in rows:
         batch.conn.execute(delete(STUDY).where(STUDY.c.id == row.id))
         batch.patient_n[(row.patient_pk, "num_studies")] -= 1
+
+
+DELETE_KEYS = {
+    "study": STUDY.c.study_uid,
+    "series": SERIES.c.series_uid,
+    "instance": INSTANCE.c.sop_uid,
+}
+
+
+def delete_instances(batch: Batch, level: str, uid: str) -> tuple[list[str], str]:
+    """Remove every instance of the study, series or instance ``uid`` (counts and empty levels
+    follow at `finish`); returns their file paths and their study's UID."""
+    rows = batch.conn.execute(
+        select(INSTANCE.c.id, INSTANCE.c.sop_uid, INSTANCE.c.file_path, STUDY.c.study_uid)
+        .join(SERIES, SERIES.c.id == INSTANCE.c.series_pk)
+        .join(STUDY, STUDY.c.id == SERIES.c.study_pk)
+        .where(DELETE_KEYS[level] == uid)
+    ).all()
+    for row in rows:
+        _detach(batch, row.id)
+        batch.change("instance_deleted", "IMAGE", row.sop_uid, row.study_uid)
+    if rows:
+        batch.invalidate = True
+    return [str(row.file_path) for row in rows], str(rows[0].study_uid) if rows else ""

@@ -19,6 +19,7 @@ from pacs.errors import StorageFailure
 log = logging.getLogger("pacs.storage")
 
 SPOOL = ".spool"
+TRASH = ".trash"  # files of a delete in progress (`pacs.storage.trash`)
 
 
 class StorageArea:
@@ -43,6 +44,10 @@ class StorageArea:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+    def fsync_dir(self, folder: Path) -> None:
+        """Make the entries of ``folder`` durable (when the area fsyncs at all)."""
+        self._fsync_path(folder)
 
     def _ensure_dir(self, folder: Path) -> None:
         if folder in self._known_dirs:
@@ -110,14 +115,15 @@ class StorageArea:
         return count
 
     def walk(self) -> Iterator[str]:
-        """Every stored file as a '/'-separated path relative to the root (spool excluded)."""
+        """Every stored file as a '/'-separated path relative to the root (spool and trash
+        excluded)."""
         stack = [self.root]
         while stack:
             folder = stack.pop()
             with os.scandir(folder) as entries:
                 for entry in entries:
                     if entry.is_dir(follow_symlinks=False):
-                        if entry.name != SPOOL:
+                        if entry.name not in (SPOOL, TRASH):
                             stack.append(Path(entry.path))
                     elif entry.is_file(follow_symlinks=False):
                         yield Path(entry.path).relative_to(self.root).as_posix()
