@@ -58,3 +58,12 @@ class AuditEntry(SQLModel, table=True):
     target: str = ""
     detail: str = ""
     address: str = ""
+
+
+class Preference(SQLModel, table=True):
+    """One setting of one account's console (e.g. its language)."""
+
+    __tablename__ = "preference"
+    username: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    value: str = ""

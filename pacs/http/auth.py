@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +27,9 @@ from pacs.auth.accounts import Principal
 from pacs.http.problems import HttpProblem
 
 COOKIE = "pacs_session"
+CSRF_COOKIE = "pacs_csrf"  # readable by the console's scripts, sent back as X-CSRF-Token
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CACHE_SECONDS = 300.0
 SESSION_SECONDS = 15.0  # a session is looked up again after this (a viewer fetches many frames)
 CACHE_ENTRIES = 1024
@@ -111,6 +115,8 @@ def guard(auth: Authenticator) -> Callable[[], Awaitable[None]]:
         if is_open(request.path, request.method):
             return
         who = await auth.identify()
+        if who is not None and request.method in UNSAFE and _by_cookie():
+            _check_csrf()
         if who is None:
             # A browser would pop up its own login box for a Basic challenge: only the
             # script-facing paths send one.
@@ -125,6 +131,23 @@ def guard(auth: Authenticator) -> Callable[[], Awaitable[None]]:
         g.principal = who
 
     return check
+
+
+def _by_cookie() -> bool:
+    """Did the request authenticate with the session cookie (a browser), rather than with
+    credentials a script put in the Authorization header?"""
+    return not request.headers.get("Authorization")
+
+
+def _check_csrf() -> None:
+    """A page of another site can make a browser send our cookie, but cannot read it: the
+    console echoes the CSRF cookie in a header, which such a page cannot do."""
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    given = request.headers.get(CSRF_HEADER, "")
+    if not expected or not hmac.compare_digest(expected, given):
+        raise HttpProblem(
+            403, f"missing or wrong {CSRF_HEADER} header (send the {CSRF_COOKIE} cookie's value)"
+        )
 
 
 def principal() -> Principal:

@@ -174,5 +174,9 @@ def test_login_session_cookie(server: Server) -> None:
     assert "pacs_session" in session.cookies
     assert session.get(f"{server.url}/dicomweb/studies", timeout=10).status_code == 200
     assert session.get(f"{server.url}/api/auth/me", timeout=10).json()["username"] == USER
-    session.post(f"{server.url}/api/auth/logout", timeout=10)
+    headers = {"X-CSRF-Token": session.cookies["pacs_csrf"]}
+    assert session.put(f"{server.url}/api/auth/preferences", json={"language": "zh-CN"},
+                       headers=headers, timeout=10).ok  # fmt: skip
+    assert session.get(f"{server.url}/api/auth/me", timeout=10).json()["language"] == "zh-CN"
+    session.post(f"{server.url}/api/auth/logout", headers=headers, timeout=10)
     assert session.get(f"{server.url}/dicomweb/studies", timeout=10).status_code == 401

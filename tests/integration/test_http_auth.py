@@ -25,13 +25,18 @@ def test_default_admin_must_change_its_password(make_server: object) -> None:
     assert blocked.status_code == 403
     assert "/api/auth/password" in blocked.json()["detail"]
 
-    def change(current: str, new: str) -> requests.Response:
+    def change(current: str, new: str, csrf: bool = True) -> requests.Response:
+        headers = {"X-CSRF-Token": session.cookies["pacs_csrf"]} if csrf else {}
         return session.post(
             f"{server.url}/api/auth/password",
             json={"current_password": current, "new_password": new},
+            headers=headers,
             timeout=10,
         )
 
+    forged = change("admin", "a-good-password", csrf=False)  # what another site's page could send
+    assert forged.status_code == 403
+    assert "X-CSRF-Token" in forged.json()["detail"]
     weak = change("admin", "short")
     assert weak.status_code == 400
     assert "8 characters" in weak.json()["detail"]
@@ -119,3 +124,25 @@ def test_api_tokens_from_the_cli(make_server: object) -> None:
     assert refused.status_code == 401
     assert "spare" not in _cli(server, "token", "script", "--list")
     assert "script\toperator" in _cli(server, "list")
+
+
+def test_failed_logins_are_throttled_and_audited(make_server: object) -> None:
+    server: Server = make_server().start()  # type: ignore[operator]
+    server.add_user("someone", "right-password")
+    url = f"{server.url}/api/auth/login"
+    for _ in range(5):
+        wrong = requests.post(url, json={"username": "someone", "password": "x"}, timeout=10)
+        assert wrong.status_code == 401
+    blocked = requests.post(
+        url, json={"username": "someone", "password": "right-password"}, timeout=10
+    )
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    other = requests.post(url, json={"username": "admin", "password": "admin"}, timeout=10)
+    assert other.status_code == 200  # another account is not held back
+    malformed = requests.post(url, json={"username": ""}, timeout=10)
+    assert malformed.status_code == 400
+    assert "password" in malformed.json()["detail"]
+    with sqlite3.connect(server.home / "index.db") as db:
+        actions = [row[0] for row in db.execute("SELECT action FROM audit ORDER BY id")]
+    assert actions.count("login_failed") == 5 and actions[-1] == "login"
