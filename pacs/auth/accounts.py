@@ -153,6 +153,17 @@ def set_password(
     _store_hash(engine, username, _hasher.hash(password), must_change=must_change)
 
 
+def set_role(engine: Engine, username: str, role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    with engine.begin() as conn:
+        conn.execute(
+            update(ACCOUNT)
+            .where(ACCOUNT.c.username == username)
+            .values(role=role, updated_at=_now())
+        )
+
+
 def _store_hash(engine: Engine, username: str, hashed: str, *, must_change: bool) -> None:
     with engine.begin() as conn:
         conn.execute(

@@ -40,8 +40,10 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.UTC) if moment and moment.tzinfo is None else moment
 
 
-def create(engine: Engine, username: str, name: str, *, days: float | None = None) -> str:
-    """A new token for ``username``; the only time its text is known."""
+def create(
+    engine: Engine, username: str, name: str, *, days: float | None = None
+) -> tuple[int, str]:
+    """A new token for ``username``: its id and its text (the only time the text is known)."""
     if find(engine, username) is None:
         raise AccountError(f"no account {username!r}")
     if not name.strip() or len(name) > 64:
@@ -49,7 +51,7 @@ def create(engine: Engine, username: str, name: str, *, days: float | None = Non
     token = PREFIX + secrets.token_urlsafe(32)
     now = _now()
     with engine.begin() as conn:
-        conn.execute(
+        created = conn.execute(
             insert(TOKEN).values(
                 token_hash=_digest(token),
                 prefix=token[: len(PREFIX) + 6],
@@ -59,7 +61,8 @@ def create(engine: Engine, username: str, name: str, *, days: float | None = Non
                 expires_at=now + dt.timedelta(days=days) if days else None,
             )
         )
-    return token
+        token_id = int(created.inserted_primary_key[0])  # type: ignore[index]
+    return token_id, token
 
 
 def owner(engine: Engine, token: str) -> str | None:
@@ -99,10 +102,15 @@ def listing(engine: Engine, username: str | None = None) -> list[TokenInfo]:
     ]
 
 
-def revoke(engine: Engine, token_id: int, username: str | None = None) -> bool:
-    """Delete a token (only ``username``'s when given); False if there was none."""
-    stmt = delete(TOKEN).where(TOKEN.c.id == token_id)
+def revoke(engine: Engine, token_id: int, username: str | None = None) -> str | None:
+    """Delete a token (only ``username``'s when given); returns its SHA-256 (what caches of
+    it are keyed by), None if there was no such token."""
+    where = [TOKEN.c.id == token_id]
     if username is not None:
-        stmt = stmt.where(TOKEN.c.username == username)
+        where.append(TOKEN.c.username == username)
     with engine.begin() as conn:
-        return bool(conn.execute(stmt).rowcount)
+        digest = conn.execute(select(TOKEN.c.token_hash).where(*where)).scalar()
+        if digest is None:
+            return None
+        conn.execute(delete(TOKEN).where(*where))
+    return str(digest)

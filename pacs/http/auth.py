@@ -85,7 +85,11 @@ class Authenticator:
         return who
 
     def forget_token(self, token: str) -> None:
-        self._cache.pop("s:" + hashlib.sha256(token.encode()).hexdigest(), None)
+        self.forget_digest(hashlib.sha256(token.encode()).hexdigest())
+
+    def forget_digest(self, digest: str) -> None:
+        """Drop a remembered session or token by the SHA-256 of its text."""
+        self._cache.pop("s:" + digest, None)
 
     async def _basic_user(self, credentials: str) -> Principal | None:
         try:

@@ -66,11 +66,11 @@ def _token(engine: Engine, args: argparse.Namespace) -> None:
             expires = info.expires_at.isoformat(timespec="minutes") if info.expires_at else "never"
             print(f"{info.id}\t{info.prefix}...\t{info.name}\texpires {expires}")
     elif args.revoke is not None:
-        if not tokens.revoke(engine, args.revoke, args.username):
+        if tokens.revoke(engine, args.revoke, args.username) is None:
             raise accounts.AccountError(f"{args.username!r} has no token {args.revoke}")
         print(f"token {args.revoke} revoked")
     else:
-        print(tokens.create(engine, args.username, args.name, days=args.days))
+        print(tokens.create(engine, args.username, args.name, days=args.days)[1])
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
