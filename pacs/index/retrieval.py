@@ -109,18 +109,19 @@ class Located:
 def locate(
     engine: Engine,
     storage_root: Path,
-    study: str,
+    study: str | None,
     series: str | None = None,
     sop: str | None = None,
 ) -> list[Located]:
-    """The instances of a study, series or single instance, in reading order."""
-    where = [STUDY.c.study_uid == study]
-    if series is not None:
-        where.append(SERIES.c.series_uid == series)
-    if sop is not None:
-        where.append(INSTANCE.c.sop_uid == sop)
+    """The instances of a study, series or single instance, in reading order. Each UID given
+    restricts; none given finds nothing."""
+    keys = ((STUDY.c.study_uid, study), (SERIES.c.series_uid, series), (INSTANCE.c.sop_uid, sop))
+    where = [column == value for column, value in keys if value is not None]
+    if not where:
+        return []
     stmt = _in_reading_order(
         select(
+            STUDY.c.study_uid,
             SERIES.c.series_uid,
             INSTANCE.c.sop_uid,
             INSTANCE.c.sop_class_uid,
@@ -132,7 +133,7 @@ def locate(
     with engine.connect() as conn:
         return [
             Located(
-                study_uid=study,
+                study_uid=str(row.study_uid),
                 series_uid=str(row.series_uid),
                 sop_uid=str(row.sop_uid),
                 sop_class_uid=str(row.sop_class_uid),

@@ -3,8 +3,10 @@ document, every path of which refuses a caller without credentials."""
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -141,3 +143,25 @@ def test_swagger_ui_is_served_locally(loaded: tuple[Server, dict[str, str]]) -> 
     assert "/static/swagger-ui/swagger-ui-bundle.js" in page.text
     bundle = requests.get(f"{server.url}/static/swagger-ui/swagger-ui-bundle.js", timeout=10)
     assert bundle.status_code == 200 and len(bundle.content) > 100_000
+
+
+def test_zip_downloads(loaded: tuple[Server, dict[str, str]], tmp_path: Path) -> None:
+    server, uids = loaded
+    response = _get(server, f"/api/studies/{uids['ct']}/archive")
+    assert response.headers["Content-Type"] == "application/zip"
+    assert f'filename="{uids["ct"]}.zip"' in response.headers["Content-Disposition"]
+    stored = {p.name: p.read_bytes() for p in server.files()}
+    with zipfile.ZipFile(io.BytesIO(response.content)) as study:
+        names = study.namelist()
+        assert len(names) == 4
+        assert all(n.startswith(f"{uids['ct']}/") for n in names)
+        for name in names:
+            assert study.read(name) == stored[Path(name).name]
+    series = _get(server, f"/api/series/{uids['ct_b']}/archive")
+    with zipfile.ZipFile(io.BytesIO(series.content)) as one:
+        assert {Path(n).parent.name for n in one.namelist()} == {uids["ct_b"]}
+    assert _get(server, "/api/series/1.2.3/archive").status_code == 404
+    assert (
+        requests.get(f"{server.url}/api/studies/{uids['ct']}/archive", timeout=10).status_code
+        == 401
+    )
