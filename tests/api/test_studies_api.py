@@ -165,3 +165,36 @@ def test_zip_downloads(loaded: tuple[Server, dict[str, str]], tmp_path: Path) ->
         requests.get(f"{server.url}/api/studies/{uids['ct']}/archive", timeout=10).status_code
         == 401
     )
+
+
+def test_upload_a_file_and_a_zip(loaded: tuple[Server, dict[str, str]], tmp_path: Path) -> None:
+    server, _ = loaded
+    one = write(make_ct(patient_id="UP1"), tmp_path / "one.dcm")
+    response = requests.post(f"{server.url}/api/upload", data=one.read_bytes(),
+                             headers={"Content-Type": "application/dicom"},
+                             auth=(OPERATOR, PASSWORD), timeout=30)  # fmt: skip
+    assert response.json() == {"stored": 1, "duplicates": 0, "failed": [], "skipped": []}
+    bundle = io.BytesIO()
+    with zipfile.ZipFile(bundle, "w") as zipped:
+        study = generate_uid()
+        for n in range(3):
+            ds = make_ct(patient_id="UP2", study=study, number=n + 1)
+            zipped.writestr(f"study/{n}.dcm", (write(ds, tmp_path / f"{n}.dcm")).read_bytes())
+        zipped.writestr("readme.txt", b"not DICOM")
+        zipped.writestr("one-again.dcm", one.read_bytes())
+    response = requests.post(f"{server.url}/api/upload?name=cd.zip", data=bundle.getvalue(),
+                             headers={"Content-Type": "application/zip"},
+                             auth=(OPERATOR, PASSWORD), timeout=30)  # fmt: skip
+    result = response.json()
+    assert (result["stored"], result["duplicates"]) == (3, 1)
+    assert result["skipped"] == [{"name": "cd.zip!readme.txt", "reason": "no DICM preamble"}]
+    assert _get(server, "/api/studies", patient_id="UP2").json()["items"][0]["instances"] == 3
+    viewer = requests.post(f"{server.url}/api/upload", data=one.read_bytes(),
+                           headers={"Content-Type": "application/dicom"},
+                           auth=(VIEWER, PASSWORD), timeout=10)  # fmt: skip
+    assert viewer.status_code == 403
+    wrong = requests.post(f"{server.url}/api/upload", data=b"x",
+                          headers={"Content-Type": "text/plain"},
+                          auth=(OPERATOR, PASSWORD), timeout=10)  # fmt: skip
+    assert wrong.status_code == 415
+    assert not list((server.storage / ".spool").iterdir())
