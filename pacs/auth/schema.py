@@ -1,4 +1,6 @@
-"""Tables of accounts and login sessions. They live in the index database (created with it)."""
+"""Tables of the HTTP edge and the console: accounts, sessions, API tokens, the audit log,
+preferences, and remote nodes added at run time. They live in the index database (created with
+it)."""
 
 from __future__ import annotations
 
@@ -67,3 +69,16 @@ class Preference(SQLModel, table=True):
     username: str = Field(primary_key=True)
     key: str = Field(primary_key=True)
     value: str = ""
+
+
+class RemoteNode(SQLModel, table=True):
+    """A remote DICOM node added from the console or the API (nodes of the configuration file
+    stand beside them, read-only)."""
+
+    __tablename__ = "remote_node"
+    name: str = Field(primary_key=True)
+    ae_title: str = Field(unique=True, index=True)
+    host: str
+    port: int
+    allow: str = ""  # operations it may ask for, comma-separated
+    description: str = ""

@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 from sqlalchemy import Engine
 
+from pacs.dicom.nodes import NodeBook
 from pacs.imaging.transcoder import ImagingOutbox
 from pacs.runtime.portal import Portal
 from pacs.settings import NodeSettings, Settings
@@ -24,10 +25,16 @@ class QueryRetrieve:
     def calling_ae(self, event: Any) -> str:
         return str(event.assoc.requestor.ae_title).strip()
 
+    book: NodeBook = attrs.field()
+
+    @book.default
+    def _book(self) -> NodeBook:
+        return NodeBook(engine=self.engine, configured=self.settings.nodes)
+
     def node(self, ae_title: str) -> NodeSettings | None:
-        """The configured node with this AE title (C-MOVE destinations are looked up here)."""
-        wanted = ae_title.strip()
-        return next((n for n in self.settings.nodes if n.ae_title == wanted), None)
+        """The node with this AE title, configured or added at run time (C-MOVE destinations
+        are looked up here)."""
+        return self.book.find(ae_title)
 
     def permitted(self, event: Any, operation: str) -> bool:
         """Whether the calling AE may ask for ``operation``: a node's ``allow`` list, or
