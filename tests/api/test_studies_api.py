@@ -198,3 +198,20 @@ def test_upload_a_file_and_a_zip(loaded: tuple[Server, dict[str, str]], tmp_path
                           auth=(OPERATOR, PASSWORD), timeout=10)  # fmt: skip
     assert wrong.status_code == 415
     assert not list((server.storage / ".spool").iterdir())
+
+
+def test_stats(loaded: tuple[Server, dict[str, str]]) -> None:
+    server, _ = loaded
+    stats = _get(server, "/api/stats").json()
+    assert (stats["patients"], stats["studies"], stats["series"], stats["instances"]) == (
+        2,
+        2,
+        3,
+        5,
+    )
+    assert stats["instances_today"] == 5
+    assert stats["series_by_modality"] == {"CT": 2, "MR": 1}
+    stored = sum(p.stat().st_size for p in server.files())
+    assert stats["stored_bytes"] == stored
+    disk = stats["disk"]
+    assert disk["total_bytes"] >= disk["used_bytes"] > 0 and disk["free_bytes"] > 0
