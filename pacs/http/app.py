@@ -89,10 +89,11 @@ def _mount(app: QuartTrio, web: WebServices) -> None:
     from pacs import api  # noqa: PLC0415
 
     api.register(app, web)
-    from pacs.api import archive, nodes, stats, upload, users  # noqa: PLC0415
+    from pacs.api import archive, nodes, settings_api, stats, upload, users  # noqa: PLC0415
 
     app.register_blueprint(users.blueprint(web, auth))
     app.register_blueprint(archive.blueprint(web))
     app.register_blueprint(upload.blueprint(web))
     app.register_blueprint(nodes.blueprint(web))
     app.register_blueprint(stats.blueprint(web))
+    app.register_blueprint(settings_api.blueprint(web))
