@@ -8,6 +8,7 @@ base URL of each request, so one rendering serves every client behind every prox
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ from pacs.model.summary import TEXT_VRS
 
 BASE = "\x1fbase\x1f"  # stands for the request's /dicomweb URL until `with_base`
 BULK_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
+ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DT", "TM", "UI", "IS", "DS"})
+BINARY_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d",
+                  "UV": "Q", "SV": "q"}  # fmt: skip
 PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 BULK_THRESHOLD = 1024  # binary values larger than this travel as bulk data
 DEFER = 4096  # values larger than this are not read when the header is
@@ -52,20 +56,6 @@ def _is_bulk(elem: DataElement) -> bool:
     return value is None or len(value) > BULK_THRESHOLD
 
 
-def _raw_bulk(ds: Dataset, tag: int) -> str | None:
-    """The VR of a bulk value judged from its raw element, before pydicom reads a deferred
-    value in (it would read a whole Pixel Data to say it is large); None if not bulk."""
-    raw = ds.get_item(tag)
-    if raw is None or isinstance(raw, DataElement):
-        return None
-    vr = raw.VR or _dictionary_vr(tag)
-    if tag in PIXEL_TAGS:
-        return vr or "OW"
-    if vr in BULK_VRS and raw.length > BULK_THRESHOLD:
-        return str(vr)
-    return None
-
-
 def _dictionary_vr(tag: int) -> str | None:
     try:
         return str(dictionary_VR(tag)).split(" or ")[0]
@@ -73,17 +63,53 @@ def _dictionary_vr(tag: int) -> str | None:
         return "UN" if Tag(tag).is_private else None
 
 
-def _text(ds: Dataset, tag: int, fallbacks: Sequence[str]) -> dict[str, Any] | None:
+def _text(ds: Dataset, raw: Any, vr: str, fallbacks: Sequence[str]) -> dict[str, Any]:
     """A text attribute decoded as the index decoded it (charset repair of mislabelled
-    GB18030/GBK and the like), or None when it is not raw text."""
-    raw = ds.get_item(tag)
-    vr = raw.VR if raw is not None else None
-    if raw is None or vr not in TEXT_VRS or not isinstance(raw.value, bytes):
-        return None
-    declared = parse_declared(ds.get_item(0x00080005).value if 0x00080005 in ds else None)
-    text = decode_value(raw.value, declared, vr=vr, fallbacks=fallbacks).text
+    GB18030/GBK and the like)."""
+    value: bytes = raw.value
+    if value.isascii():
+        text = value.decode("ascii")
+    else:
+        declared = parse_declared(ds.get_item(0x00080005).value if 0x00080005 in ds else None)
+        text = decode_value(value, declared, vr=vr, fallbacks=fallbacks).text
     values = [text] if vr in ("LT", "ST", "UT", "UR") else text.split("\\")
     return attribute(vr, [value.rstrip(" \x00") for value in values])
+
+
+def _simple(ds: Dataset, raw: Any, vr: str) -> dict[str, Any] | None:
+    """Numbers and ASCII-only values read straight from the raw bytes (pydicom's conversion
+    is most of the cost of a header); None to leave it to pydicom."""
+    value = raw.value
+    if not isinstance(value, bytes):
+        return None
+    if vr in ASCII_VRS:
+        if not value.isascii():
+            return None
+        parts = [part.strip(" \x00") for part in value.decode("ascii").split("\\")]
+        try:
+            return attribute(vr, parts)
+        except ValueError:  # IS/DS that is not a number: pydicom says how it is sent
+            return None
+    fmt = BINARY_FORMATS.get(vr)
+    if fmt is None or len(value) % struct.calcsize(fmt):
+        return None
+    order = "<" if ds.original_encoding[1] in (True, None) else ">"
+    count = len(value) // struct.calcsize(fmt)
+    return attribute(vr, list(struct.unpack(f"{order}{count}{fmt}", value)))
+
+
+def _classify(ds: Dataset, tag: int) -> tuple[str, Any, str] | None:
+    """(kind, raw element, VR) of a raw element: bulk, text or simple; None when pydicom
+    has converted it already (or should)."""
+    raw = ds.get_item(tag)
+    if raw is None or isinstance(raw, DataElement):
+        return None
+    vr = raw.VR or _dictionary_vr(tag)
+    if tag in PIXEL_TAGS or (vr in BULK_VRS and raw.length > BULK_THRESHOLD):
+        return "bulk", raw, vr or "OW"
+    if vr in TEXT_VRS and isinstance(raw.value, bytes):
+        return "text", raw, vr
+    return "simple", raw, vr or ""
 
 
 def to_json(
@@ -95,14 +121,16 @@ def to_json(
     for tag_value in list(ds.keys()):
         tag = f"{int(tag_value):08X}"
         here = f"{path}{tag}"
-        bulk_vr = _raw_bulk(ds, tag_value)
-        if bulk_vr is not None:
-            out[tag] = {"vr": bulk_vr, "BulkDataURI": f"{uri}/bulkdata/{here}"}
-            continue
-        text = _text(ds, tag_value, fallbacks)
-        if text is not None:
-            out[tag] = text
-            continue
+        kind = _classify(ds, tag_value)
+        if kind is not None:
+            what, raw, vr = kind
+            if what == "bulk":
+                out[tag] = {"vr": vr, "BulkDataURI": f"{uri}/bulkdata/{here}"}
+                continue
+            done = _text(ds, raw, vr, fallbacks) if what == "text" else _simple(ds, raw, vr)
+            if done is not None:
+                out[tag] = done
+                continue
         elem = ds[tag_value]
         if elem.VR == "SQ":
             items = [
