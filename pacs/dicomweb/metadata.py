@@ -67,7 +67,7 @@ def _text(ds: Dataset, raw: Any, vr: str, fallbacks: Sequence[str]) -> dict[str,
     """A text attribute decoded as the index decoded it (charset repair of mislabelled
     GB18030/GBK and the like)."""
     value: bytes = raw.value
-    if value.isascii():
+    if value.isascii() and b"\x1b" not in value:  # ISO 2022 code extensions are ASCII bytes too
         text = value.decode("ascii")
     else:
         declared = parse_declared(ds.get_item(0x00080005).value if 0x00080005 in ds else None)
