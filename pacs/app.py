@@ -29,6 +29,7 @@ from pacs.http.services import WebServices
 from pacs.imaging import transcoder
 from pacs.index import catalog, indexer
 from pacs.index.db import make_engine
+from pacs.monitoring import sampler
 from pacs.runtime.limits import Limits
 from pacs.runtime.supervisor import start_child
 from pacs.settings import Settings
@@ -234,6 +235,8 @@ async def _serve(
     settings: Settings, limits: Limits, shutdown: trio.Event, *, task_status: Any
 ) -> Core:
     async with trio.open_nursery() as nursery:
+        # metrics and log levels of this run, before any DICOM worker process starts
+        monitor = await trio.to_thread.run_sync(sampler.prepare, settings)
         core = await start_core(nursery, settings, limits)
         if settings.storage.startup_sweep:
             nursery.start_soon(_sweep, core.file_indexer(settings), shutdown)
@@ -243,6 +246,8 @@ async def _serve(
         web = await _web_services(settings, core, imaging, limits)
         await core.index.aclose()  # the writer, the sweeper, the workers and the web hold clones
         health = _health(core, imaging, dicom_port, associations)
+        await nursery.start(sampler.run, monitor, health, shutdown)
+        web = attrs.evolve(web, monitor=monitor)
         http_port = await nursery.start(http_server.run, settings.http, health, web, shutdown)
         log.info(
             "pacs ready: DICOM %s on %d, HTTP on %d, storage %s, index %s",

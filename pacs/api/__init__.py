@@ -49,6 +49,10 @@ def register(app: QuartTrio, web: WebServices) -> None:
     from pacs.api.studies import blueprint as studies  # noqa: PLC0415
 
     app.register_blueprint(studies(web))
+    from pacs.api import logs, monitoring  # noqa: PLC0415
+
+    app.register_blueprint(logs.blueprint(web))
+    app.register_blueprint(monitoring.blueprint(web))
 
 
 def _static() -> Blueprint:

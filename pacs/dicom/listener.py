@@ -29,6 +29,7 @@ from pacs.dicom.handlers.retrieve import handle_get, handle_move
 from pacs.dicom.handlers.store import StoreService, handle_store
 from pacs.dicom.handoff import HandoffReceiver
 from pacs.messages import PlacedFile, StoreRequest
+from pacs.monitoring.dicom import DATA_EVENTS, timed_store
 from pacs.runtime.portal import Portal
 from pacs.settings import DicomSettings
 from pacs.storage.writer import StoreOutbox
@@ -57,7 +58,8 @@ def _start(
     handlers: list[Any] = [
         *CONNECTION_EVENTS,
         (evt.EVT_C_ECHO, handle_echo),
-        (evt.EVT_C_STORE, handle_store, [service]),
+        (evt.EVT_C_STORE, timed_store(handle_store), [service]),
+        *DATA_EVENTS,
         (evt.EVT_ESTABLISHED, _log_association),
         (evt.EVT_ABORTED, _log_association),
         (evt.EVT_REJECTED, _log_association),

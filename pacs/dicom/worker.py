@@ -21,6 +21,7 @@ from pacs.errors import ServiceStopped
 from pacs.index.db import make_engine
 from pacs.index.indexer import IndexInbox
 from pacs.messages import IndexRequest, IndexResult
+from pacs.monitoring import worker as monitoring
 from pacs.runtime.limits import Limits
 from pacs.runtime.rpc import Envelope
 from pacs.runtime.supervisor import start_child
@@ -81,6 +82,7 @@ async def _run(
     # reads (C-FIND, C-MOVE, C-GET) go to the index directly; writes cross to the main process
     engine = await trio.to_thread.run_sync(make_engine, settings.database.url)
     async with trio.open_nursery() as nursery:
+        await nursery.start(monitoring.run, settings, shutdown)  # metrics, run-time log levels
         await nursery.start(index_client, stream, index_recv)
         store_writer, store = await writer.start(nursery, area, settings, index_send, limits)
         await start_child(

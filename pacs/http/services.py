@@ -3,6 +3,8 @@ actor. One value handed to `create_app`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 from sqlalchemy import Engine
 
@@ -12,6 +14,9 @@ from pacs.settings import Settings
 from pacs.storage.area import StorageArea
 from pacs.storage.deleter import Deleter
 from pacs.storage.writer import StoreOutbox
+
+if TYPE_CHECKING:
+    from pacs.monitoring.sampler import Monitor
 
 
 @attrs.frozen(kw_only=True)
@@ -24,3 +29,4 @@ class WebServices:
     limits: Limits
     deleter: Deleter
     anonymize_secret: str  # keys de-identified downloads (`[imaging] anonymize_secret`)
+    monitor: Monitor | None = None  # metrics and the live view (`pacs.monitoring`)

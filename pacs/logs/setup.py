@@ -1,8 +1,11 @@
 """Configure logging once per process from ``[logging]``.
 
-Loggers are named ``pacs.<service>`` (writer, indexer, dicom, http, storage, ...); ``levels`` sets a
-level per service (``store = "DEBUG"``); third-party names such as ``pynetdicom`` are taken as is.
-Files: ``<dir>/pacs.jsonl`` rotated by size, one JSON object per line."""
+Loggers are named ``pacs.<module>`` (writer, indexer, dicom.store, http, ...); `pacs.logs.services`
+groups them into services (storage, query-retrieve, http, ...). ``levels`` sets a level per
+service (``storage = "DEBUG"``) or per logger (``writer = "DEBUG"`` is ``pacs.writer``); third-party
+names such as ``pynetdicom`` are taken as is; a service's level never leaks into another through
+the hierarchy. Levels change at run time through `pacs.logs.runtime`. Files: ``<dir>/pacs.jsonl``
+(DICOM worker N: ``pacs-workerN.jsonl``) rotated by size, one JSON object per line."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import logging.handlers
 import sys
 from typing import Any
 
+from pacs.logs import services
 from pacs.settings import LoggingSettings
 
 THIRD_PARTY = ("pynetdicom", "hypercorn", "sqlalchemy", "quart")
@@ -69,6 +73,9 @@ def configure(
         handler.setFormatter(JsonLines())
         root.addHandler(handler)
     # pynetdicom narrates every PDU at INFO; keep it quiet unless asked.
-    logging.getLogger("pynetdicom").setLevel(logging.WARNING)
-    for service, level in settings.levels.items():
-        logging.getLogger(logger_name(service)).setLevel(level.upper())
+    services.set_level("pynetdicom", "WARNING")
+    for name, level in settings.levels.items():
+        if name in services.SERVICES:
+            services.set_level(name, level)
+        else:
+            logging.getLogger(logger_name(name)).setLevel(level.upper())

@@ -22,6 +22,7 @@ from pacs.messages import (
     StoreRequest,
     StoreResult,
 )
+from pacs.monitoring import metrics
 from pacs.runtime import rpc
 from pacs.runtime.limits import Limits
 from pacs.runtime.supervisor import start_child
@@ -98,6 +99,7 @@ class Writer:
             self.index, index_req, timeout=self.timeout, what="indexer"
         )
         await self._settle(result)
+        metrics.stored(req.source, result.outcome, placed.size)
         uid = placed.summary.instance.sop_uid
         self._log(req, result, placed)
         if result.outcome is StoreOutcome.DUPLICATE and self.storage.duplicates == "reject":
