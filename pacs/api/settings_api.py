@@ -26,6 +26,7 @@ from pacs.errors import SettingsError
 from pacs.http.auth import require_admin
 from pacs.http.problems import HttpProblem
 from pacs.http.services import WebServices
+from pacs.logs import runtime, services
 from pacs.logs.setup import logger_name
 from pacs.settings import SECTION_TYPES, Settings, load
 
@@ -91,11 +92,17 @@ def write_changes(path: Path, changes: dict[str, dict[str, Any]]) -> None:
             os.unlink(name)
 
 
-def apply_logging(values: dict[str, Any]) -> None:
+def apply_logging(values: dict[str, Any], log_dir: Path) -> None:
+    """Thread-only: the new levels now, here and (through the published levels) in the DICOM
+    worker processes; a service name sets the service, any other name that logger."""
     if "level" in values:
         logging.getLogger().setLevel(str(values["level"]).upper())
-    for service, level in dict(values.get("levels") or {}).items():
-        logging.getLogger(logger_name(service)).setLevel(str(level).upper())
+    for name, level in dict(values.get("levels") or {}).items():
+        if name in services.SERVICES:
+            services.set_level(name, str(level))
+        else:
+            logging.getLogger(logger_name(name)).setLevel(str(level).upper())
+    runtime.publish(runtime.run_dir(log_dir), services.current())
 
 
 def blueprint(web: WebServices) -> Blueprint:
@@ -126,7 +133,9 @@ def blueprint(web: WebServices) -> Blueprint:
             raise HttpProblem(400, "; ".join(exc.problems)) from None
         keys = [(s, k) for s, values in data.changes.items() for k in values]
         if "logging" in data.changes:
-            apply_logging(data.changes["logging"])
+            await trio.to_thread.run_sync(
+                apply_logging, data.changes["logging"], settings.logging.dir
+            )
         record = functools.partial(audit.record, web.engine, who.username, "settings_changed",
                                    str(path), detail=", ".join(f"{s}.{k}" for s, k in keys),
                                    address=request.remote_addr or "")  # fmt: skip
