@@ -25,15 +25,16 @@ ASSETS_DIR = ROOT / ".cache" / "web"
 # The npm packages scripts/web-assets installs for the console, each at /static/NAME/.
 PACKAGES = ("cornerstone-core", "cornerstone-wado-image-loader", "dicom-parser")
 NOT_INSTALLED = "{} is not installed: run scripts/web-assets"
-# The image loader's codecs are WebAssembly with Emscripten glue, which makes functions from
-# strings: hence the two eval sources; everything else comes from this origin alone.
+# The image loader decodes in a worker it makes from a blob, with codecs in WebAssembly that it
+# fetches from data: URLs and whose Emscripten glue makes functions from strings: hence blob:,
+# data: and the two eval sources; everything else comes from this origin alone.
 CSP = "; ".join(
     (
         "default-src 'self'",
         "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
-        "connect-src 'self'",
+        "connect-src 'self' data: blob:",
         "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",

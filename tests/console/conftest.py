@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pydicom.uid import generate_uid
+from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, generate_uid
 
-from tests.conftest import ROOT, Server, require_dcmtk
+from tests.conftest import ROOT, Server, require_dcmtk, send_file
 from tests.dicomgen import make_ct, write
 from tests.integration.test_ohif_viewer import SIZE, hounsfield
 
@@ -26,6 +26,7 @@ SHIM = Path(__file__).resolve().parent / "shim"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "console"
 ASSETS = ROOT / ".cache" / "web"
 SLICES = 10
+EXTRA_STUDIES = 9  # with the three of the tests, two pages of ten
 PATIENT_NAME, PATIENT_ID = "Zhang^San=张^三", "ZS-0001"
 PASSWORD = "console-password"
 # Accounts made with the CLI (admin/admin, made by the first start, is the first test's).
@@ -42,28 +43,36 @@ class Site:
     phantom: str  # the CT series of SLICES slices
     scout: str  # a second series of two small images
     sops: tuple[str, ...]
+    compressed_study: str  # another patient's, its series compressed: syntax name -> series
+    compressed: dict[str, str]
 
     @property
     def url(self) -> str:
         return self.server.url
 
 
-def _phantom(folder: Path, study: str, series: str) -> list[str]:
+def _phantom(
+    folder: Path, study: str, series: str, slices: int = SLICES, **extra: Any
+) -> list[str]:
     frame, sops = generate_uid(), []
-    for i in range(SLICES):
+    extra = {"patient_name": PATIENT_NAME, "patient_id": PATIENT_ID, "SeriesNumber": 1,
+             "SeriesDescription": "Axial phantom", **extra}  # fmt: skip
+    syntax = extra.pop("syntax", None)
+    for i in range(slices):
         z = -2.5 * i
         ds = make_ct(
             study=study, series=series, number=i + 1, rows=SIZE, columns=SIZE,
-            patient_name=PATIENT_NAME, patient_id=PATIENT_ID, SpecificCharacterSet="ISO_IR 192",
-            SeriesNumber=1, SeriesDescription="Axial phantom", FrameOfReferenceUID=frame,
+            SpecificCharacterSet="ISO_IR 192", FrameOfReferenceUID=frame,
             ImagePositionPatient=[-(SIZE - 1) / 2, -(SIZE - 1) / 2, z],
             ImageOrientationPatient=[1, 0, 0, 0, 1, 0], PixelSpacing=[1, 1], SliceThickness=2.5,
             RescaleIntercept=-1024, RescaleSlope=1, RescaleType="HU", WindowCenter=40,
-            WindowWidth=400,
+            WindowWidth=400, **extra,
         )  # fmt: skip
         stored = np.clip(np.rint(hounsfield(i)) + 1024, 0, 2**ds.BitsStored - 1)
         ds.PixelData = stored.astype("<u2").tobytes()
-        write(ds, folder / f"ct{i:02d}.dcm")
+        if syntax is not None:
+            ds.compress(syntax)
+        write(ds, folder / f"{series}-{i:02d}.dcm")
         sops.append(ds.SOPInstanceUID)
     return sops
 
@@ -76,11 +85,25 @@ def _store(server: Server, folder: Path) -> Site:
                      patient_name=PATIENT_NAME, patient_id=PATIENT_ID, SeriesNumber=2,
                      SeriesDescription="Scout", SpecificCharacterSet="ISO_IR 192")  # fmt: skip
         write(ds, folder / f"scout{i}.dcm")
+    compressed_study = generate_uid()
+    compressed = {}
+    for number, syntax in enumerate((JPEG2000Lossless, JPEGLSLossless), start=1):
+        compressed[syntax.name] = series = generate_uid()
+        alone = folder.parent / f"in-{number}"
+        _phantom(alone, compressed_study, series, 3, patient_name="Wang^Wu=王^五",
+                 patient_id="WW-0003", SeriesNumber=number, SeriesDescription=syntax.name,
+                 syntax=syntax)  # fmt: skip
+        for path in sorted(alone.iterdir()):  # proposing each file's own syntax
+            assert send_file(server.dicom_port, path) == 0x0000, path
     other = make_ct(patient_name="Li^Si=李^四", patient_id="LS-0002", modality="MR",
                     study_date="20230101", SpecificCharacterSet="ISO_IR 192")  # fmt: skip
     write(other, folder / "mr.dcm")
+    for n in range(EXTRA_STUDIES):  # to have pages of studies
+        filler = make_ct(patient_name=f"Filler^{n:02d}", patient_id=f"F-{n:02d}", rows=8,
+                         columns=8, study_date=f"2022{n + 1:02d}01")  # fmt: skip
+        write(filler, folder / f"filler{n}.dcm")
     server.store_folder(folder)
-    return Site(server, study, phantom, scout, tuple(sops))
+    return Site(server, study, phantom, scout, tuple(sops), compressed_study, compressed)
 
 
 def _check_setup() -> None:

@@ -38,7 +38,7 @@ export function renderLogin(main, { onLoggedIn, message, me }) {
   const errors = h("div", { class: "errors" });
   const form = h("form", { class: "stack", autocomplete: "on" },
     field("login.username", h("input", { name: "username", autocomplete: "username",
-      required: true, autofocus: true })),
+      required: true })),
     field("login.password", h("input", { name: "password", type: "password",
       autocomplete: "current-password", required: true })),
     errors,

@@ -10,7 +10,7 @@ import { errorBox, field, h } from "../dom.js";
 import { studyRows } from "./study.js";
 
 const MODALITIES = ["CT", "MR", "CR", "DX", "US", "MG", "NM", "PT", "XA", "RF", "OT", "SC"];
-const PAGE_SIZES = [25, 50, 100];
+const PAGE_SIZES = [10, 25, 50, 100];
 const SORTS = ["-study_date", "study_date", "patient_name", "-patient_name", "-received", "received"];
 const TEXT_FILTERS = ["patient_id", "patient_name", "accession_number"];
 const PREFIX_FILTERS = new Set(["patient_id", "accession_number"]); // a prefix finds them
