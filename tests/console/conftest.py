@@ -207,11 +207,13 @@ class Tab:
         return (f"failed requests: {self.traffic.failed}\nbrowser errors: {self.traffic.errors}\n"
                 f"server errors: {log[-10:]}\nscreenshots: {ARTIFACTS}")  # fmt: skip
 
-    def assert_clean(self, allowed: re.Pattern[str] | None = None) -> None:
-        """No request failed (but ``allowed`` ones), no error in the console."""
+    def assert_clean(self, allowed: re.Pattern[str] | None = None, launched: str = "") -> None:
+        """No request failed (but ``allowed`` ones), no error in the console, nothing asked of
+        another origin (but a desktop viewer ``launched`` by its scheme, e.g. "weasis://")."""
         failed = [f for f in self.traffic.failed if not (allowed and allowed.search(f))]
         assert not failed and not self.traffic.errors, self.report()
         here = (self.site.url + "/", f"blob:{self.site.url}/")  # blobs: made by the page itself
+        here += (launched,) if launched else ()
         elsewhere = [url for url in self.traffic.urls if not url.startswith(here)]
         assert not elsewhere, f"requests off the server's origin: {elsewhere}"
 

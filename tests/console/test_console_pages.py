@@ -262,6 +262,22 @@ def test_a_viewer_sees_no_delete_and_no_admin_pages(tab_factory: Any, site: Site
     tab.assert_clean()
 
 
+def test_weasis_is_launched(tab_factory: Any, site: Site) -> None:
+    """The console asks for a weasis:// URL and goes there; with no Weasis installed, the
+    headless browser abandons that navigation, and the page then misbehaves: nothing follows."""
+    tab: Tab = tab_factory()
+    page = tab.page
+    tab.login("reader")
+    page.locator(f"tr.study[data-study='{site.study}']").click()
+    went = page.expect_event("requestfailed", lambda r: r.url.startswith("weasis://"))
+    with went as launched, page.expect_response(re.compile(r"/weasis$")) as weasis:
+        page.locator(".study-bar button", has_text="Weasis").click()
+    url = weasis.value.json()["url"]
+    assert url.startswith("weasis://%24dicom%3Ars"), url
+    assert launched.value.url == url
+    tab.assert_clean(allowed=re.compile(r"^net::ERR_ABORTED GET weasis://"), launched="weasis://")
+
+
 def test_login_errors_are_shown(tab_factory: Any, site: Site) -> None:
     tab: Tab = tab_factory()
     page = tab.page
