@@ -31,7 +31,7 @@ FAMILIES = {
               "received"),
 }  # fmt: skip
 USED = re.compile(
-    r"""(?:i18n\w*:\s*|data-i18n[\w-]*="|\bt\(|label\([\w.]+,\s*|field\(|title:\s*|confirm:\s*"""
+    r"""(?:i18n\w*:\s*|data-i18n[\w-]*="|\bt\(|label\([\w.]+,\s*|field\(|tile\(|title:\s*|confirm:\s*"""
     r"""|message\s*\?\s*|\bkey\s*=\s*)["']([a-z_]+\.[\w-]+)["']"""
 )
 

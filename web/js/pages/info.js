@@ -70,6 +70,27 @@ export function show(value, depth = 0) {
   return h("div", { class: "record" }, list, sections);
 }
 
+/** The few figures of a monitoring snapshot worth a glance, where the snapshot has them. */
+function figures(snapshot) {
+  const tile = (key, value) => (value === undefined || value === null ? null
+    : h("div", { class: "tile" }, h("span", { class: "muted", i18n: key }), h("strong", {}, value)));
+  const disk = snapshot.disk;
+  const free = disk?.total_bytes ? `${Math.round((100 * disk.free_bytes) / disk.total_bytes)} %` : null;
+  const queued = snapshot.queues ? Object.values(snapshot.queues).reduce((a, b) => a + b, 0) : null;
+  const rate = snapshot.ingest?.rate;
+  return h("div", { class: "tiles" },
+    tile("info.ingest_rate", rate === undefined ? null : `${rate.toFixed(1)} /s`),
+    tile("info.stored_total", snapshot.ingest?.stored_total),
+    tile("info.associations", snapshot.associations),
+    tile("info.queued", queued),
+    tile("info.disk_free", free));
+}
+
+function showPage(page, value) {
+  const shown = show(value);
+  return page === "monitoring" && isRecord(value) ? [figures(value), shown] : [shown];
+}
+
 export async function render(view, context) {
   const page = context.page;
   const body = h("section", { class: "results", "data-endpoint": `/api/${page}` });
@@ -78,7 +99,7 @@ export async function render(view, context) {
   let timer = null;
   const load = async () => {
     try {
-      body.replaceChildren(show(await get(`/api/${page}`)));
+      body.replaceChildren(...showPage(page, await get(`/api/${page}`)));
       label(stamp, "info.updated", { time: localTime(new Date().toISOString()) });
       return true;
     } catch (error) {
