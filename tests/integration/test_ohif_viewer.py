@@ -229,7 +229,7 @@ def test_ohif_shows_a_stored_ct_study(make_server: object, tmp_path: Path) -> No
                 f"{base}/api/auth/login", data={"username": USER, "password": PASSWORD}
             )
             assert login.ok, (login.status, login.text())
-            assert [c["name"] for c in context.cookies(base)] == ["pacs_session"]
+            assert sorted(c["name"] for c in context.cookies(base)) == ["pacs_csrf", "pacs_session"]
             page = context.new_page()
             deadline = time.monotonic() + TIMEOUT
 
