@@ -80,12 +80,13 @@ def _mount(app: QuartTrio, web: WebServices) -> None:
     app.after_request(cors.after_request(web.settings.http.cors_origins))
     app.register_blueprint(authroutes.blueprint(auth))
     from pacs.dicomweb import routes, wado_uri  # noqa: PLC0415  (imports the imaging layer)
-    from pacs.http import ohif, viewers  # noqa: PLC0415
+    from pacs.http import console, ohif, viewers  # noqa: PLC0415
 
     routes.register(app, web)
     app.register_blueprint(ohif.blueprint(_ohif_root(web)))
     app.register_blueprint(wado_uri.blueprint(web))
     app.register_blueprint(viewers.blueprint(web))
+    app.register_blueprint(console.blueprint())
     from pacs import api  # noqa: PLC0415
 
     api.register(app, web)

@@ -34,8 +34,8 @@ CACHE_SECONDS = 300.0
 SESSION_SECONDS = 15.0  # a session is looked up again after this (a viewer fetches many frames)
 CACHE_ENTRIES = 1024
 # Paths anyone may reach; everything else needs an account.
-OPEN_PATHS = ("/healthz", "/api/auth/login", "/ohif")
-OPEN_PREFIXES = ("/ohif/", "/static/")
+OPEN_PATHS = ("/healthz", "/api/auth/login", "/ohif", "/")  # "/": the console's page
+OPEN_PREFIXES = ("/ohif/", "/static/", "/console/")
 # What an account whose password must change may still do.
 CHANGE_PATHS = ("/api/auth/password", "/api/auth/logout", "/api/auth/me")
 

@@ -1,7 +1,7 @@
-"""The console's browser tests share one real `pacs serve` (started with the console mounted:
-see shim/), holding a CT study of a Chinese patient stored with DCMTK's storescu, and one
-headless Chromium (Debian's). Each test opens its own browser context, records every request,
-failed response and console message in it, and saves screenshots under tests/artifacts/console."""
+"""The console's browser tests share one real `pacs serve`, holding a CT study of a Chinese
+patient stored with DCMTK's storescu, and one headless Chromium (Debian's). Each test opens its
+own browser context, records every request, failed response and console message in it, and saves
+screenshots under tests/artifacts/console."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from tests.dicomgen import make_ct, write
 from tests.integration.test_ohif_viewer import SIZE, hounsfield
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHIM = Path(__file__).resolve().parent / "shim"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "console"
 ASSETS = ROOT / ".cache" / "web"
 SLICES = 10
@@ -122,16 +121,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     _check_setup()
     home = tmp_path_factory.mktemp("console")
     server = Server(home)
-    with pytest.MonkeyPatch.context() as patch:
-        path = os.environ.get("PYTHONPATH")
-        patch.setenv("PYTHONPATH", f"{SHIM}{os.pathsep}{path}" if path else str(SHIM))
-        server.start()
-        try:
-            for name, role in ACCOUNTS.items():
-                server.add_user(name, PASSWORD, role)
-            yield _store(server, home / "in")
-        finally:
-            server.kill()
+    server.start()
+    try:
+        for name, role in ACCOUNTS.items():
+            server.add_user(name, PASSWORD, role)
+        yield _store(server, home / "in")
+    finally:
+        server.kill()
 
 
 @pytest.fixture(scope="module")
