@@ -21,17 +21,17 @@ runs with ``QidoCaseSensitive: false``, as pacs matches names; wildcards are sen
 
 Findings (2 cores, shared host, runs differ by up to ~20%; pacs 0.1.0, Orthanc 1.10.1 +
 DICOMweb 1.7):
-- QIDO: every target met with room: p50 2.9-5.5 ms at 10k and 3.1-5.9 ms at 200k studies; on
-  the same 5k-study files pacs answers in 3.6-6.3 ms, Orthanc in 17.9-28.8 ms (4.3-5.4x).
-- Metadata warm p50 3-4 ms (target met; Orthanc re-reads the files each time: 166-172 ms). A
+- QIDO: every target met with room: p50 2.5-5.5 ms at 10k and 3.2-5.9 ms at 200k studies; on
+  the same 5k-study files pacs answers in 2.6-4.6 ms, Orthanc in 17.5-28.0 ms (4.6-7.5x).
+- Metadata warm p50 3.1-3.3 ms (target met; Orthanc re-reads the files each time: 170 ms). A
   hit costs the study's change-log sequence and the finished body, kept per base URL. The first
-  request takes about 1.0 s against Orthanc's 0.44-0.48 s: 500 headers parsed by pydicom, whose
-  value conversion is most of it (large values are judged from the raw elements and never read).
-- WADO-RS as stored: pacs 1.35-1.51 GB/s warm (Orthanc 1.37-1.69: 0.85-0.98x) and 0.71-0.86 GB/s
-  cold (Orthanc 0.73-0.81: 0.97-1.06x). Runs of files are read whole, 8 MiB per thread call, the
-  next batch while the current one is sent, and leave as one chunk. Against reading the files:
-  cold 0.62-0.67 (target 0.8, not met: server and client share two cores); warm 0.08-0.09
-  (a page-cache read runs at 16-17 GB/s, beyond any HTTP server here, Orthanc included).
+  request takes 0.68 s against Orthanc's 0.49 s: 500 headers parsed (numbers and ASCII values
+  straight from the raw bytes; large values judged from the raw elements and never read).
+- WADO-RS as stored: pacs 1.58 GB/s warm (Orthanc 1.61: 0.98x) and 0.75 GB/s cold (Orthanc
+  0.68: 1.10x). Runs of files are read whole, 8 MiB per thread call, the next batch while the
+  current one is sent, and leave as one chunk. Against reading the files: cold 0.56-0.60
+  (target 0.8, not met: server and client share two cores); warm 0.10 (a page-cache read runs
+  at 16 GB/s, beyond any HTTP server here, Orthanc included).
 
     scripts/bench/dicomweb                  # full run (about 3 minutes; 5 the first time)
     scripts/bench/dicomweb --quick          # smoke run (about a minute)
