@@ -80,19 +80,10 @@ class AuditQuery(BaseModel):
     offset: int = Field(0, ge=0)
 
 
-class AuditItem(BaseModel):
-    at: dt.datetime
-    username: str
-    action: str
-    target: str
-    detail: str
-    address: str
-
-
 class AuditPage(BaseModel):
     limit: int
     offset: int
-    items: list[AuditItem]
+    items: list[audit.Entry]
 
 
 def _reader() -> Principal:
@@ -139,12 +130,7 @@ def blueprint(web: WebServices) -> Blueprint:
             ),
             limiter=web.limits.db_read,
         )
-        items = [
-            AuditItem(at=e.at, username=e.username, action=e.action, target=e.target,
-                      detail=e.detail, address=e.address)
-            for e in found
-        ]  # fmt: skip
-        return AuditPage(limit=query_args.limit, offset=query_args.offset, items=items)
+        return AuditPage(limit=query_args.limit, offset=query_args.offset, items=found)
 
     return bp
 

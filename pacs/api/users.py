@@ -3,7 +3,6 @@ their own tokens (administrators everyone's). Changes are audited."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
@@ -16,6 +15,7 @@ from sqlalchemy import Engine, delete
 
 from pacs.auth import accounts, audit, sessions, tokens
 from pacs.auth.accounts import ACCOUNT, AccountError
+from pacs.auth.tokens import TokenInfo
 from pacs.http.auth import Authenticator, principal, require_admin
 from pacs.http.problems import HttpProblem
 from pacs.http.services import WebServices
@@ -41,16 +41,6 @@ class UserChange(BaseModel):
     role: Role | None = None
     password: str | None = Field(None, max_length=1024)
     temporary: bool = False
-
-
-class Token(BaseModel):
-    id: int
-    username: str
-    name: str
-    prefix: str
-    created_at: dt.datetime
-    expires_at: dt.datetime | None
-    last_used_at: dt.datetime | None
 
 
 class NewToken(BaseModel):
@@ -163,15 +153,15 @@ def _tokens(bp: Blueprint, web: WebServices, auth: Authenticator, note: Note) ->
 
     @bp.get("/tokens")
     @validate_querystring(TokenQuery)
-    @validate_response(list[Token])
-    async def list_tokens(query_args: TokenQuery) -> list[Token]:
+    @validate_response(list[TokenInfo])
+    async def list_tokens(query_args: TokenQuery) -> list[TokenInfo]:
         """My API tokens (administrators: everyone's with all=true)."""
         who = principal()
         if query_args.all:
             require_admin()
         owner = None if query_args.all else who.username
         found = await trio.to_thread.run_sync(tokens.listing, engine, owner)
-        return [Token.model_validate(info, from_attributes=True) for info in found]
+        return found
 
     @bp.post("/tokens")
     @validate_request(NewToken)

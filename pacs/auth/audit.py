@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import attrs
+from pydantic import BaseModel
 from sqlalchemy import Engine, Table, insert, select
 
 from pacs.auth.schema import AuditEntry
@@ -13,8 +13,9 @@ from pacs.auth.schema import AuditEntry
 AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
-@attrs.frozen(kw_only=True)
-class Entry:
+class Entry(BaseModel):
+    """One audit record (the API answers with this too)."""
+
     at: dt.datetime
     username: str
     action: str

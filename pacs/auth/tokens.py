@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-import attrs
+from pydantic import BaseModel
 from sqlalchemy import Engine, Table, delete, insert, select, update
 
 from pacs.auth.accounts import AccountError, find
@@ -17,8 +17,9 @@ TOKEN: Table = ApiToken.__table__  # type: ignore[attr-defined]
 PREFIX = "pacs_"  # every token starts so: easy to spot in a leaked file
 
 
-@attrs.frozen(kw_only=True)
-class TokenInfo:
+class TokenInfo(BaseModel):
+    """What is known of a token besides its text (the API answers with this too)."""
+
     id: int
     username: str
     name: str
