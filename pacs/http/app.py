@@ -1,4 +1,5 @@
-"""create_app(web): the quart-trio application: health, accounts, DICOMweb, WADO-URI, OHIF.
+"""create_app(web): the quart-trio application: health, accounts, the REST API, DICOMweb,
+WADO-URI, OHIF and the web console.
 
 Every path but the open ones (`pacs.http.auth.is_open`) needs an account; every error leaves as
 a problem response (`pacs.http.problems`)."""

@@ -192,6 +192,11 @@ class Tab:
         form.locator("input[name=password]").fill(password)
         form.locator("button[type=submit]").click()
 
+    def login_to_list(self, username: str, password: str = PASSWORD) -> None:
+        """Log in and wait for the study list, where a login lands."""
+        self.login(username, password)
+        self.page.locator("tr.study").first.wait_for()
+
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{self.name}-{name}.png"

@@ -129,8 +129,7 @@ def search(tab: Tab, **fields: str) -> list[str]:
 def test_search_sort_and_pages(tab_factory: Any, site: Site) -> None:
     tab: Tab = tab_factory()
     page = tab.page
-    tab.login("reader")
-    page.locator("tr.study").first.wait_for()
+    tab.login_to_list("reader")
     assert search(tab, patient_name="li") == ["LS-0002"]
     assert search(tab, patient_name="张") == ["ZS-0001"]
     assert search(tab, patient_id="ZS") == ["ZS-0001"]
@@ -158,8 +157,7 @@ def test_search_sort_and_pages(tab_factory: Any, site: Site) -> None:
 def test_viewer_decodes_compressed_series(tab_factory: Any, site: Site) -> None:
     tab: Tab = tab_factory()
     page = tab.page
-    tab.login("reader")
-    page.locator("tr.study").first.wait_for()
+    tab.login_to_list("reader")
     first, second = site.compressed.values()
     tab.open(f"#/viewer/{site.compressed_study}/{first}")
     for series in (first, second):
@@ -180,8 +178,7 @@ def test_viewer_decodes_compressed_series(tab_factory: Any, site: Site) -> None:
 def test_language_is_remembered_per_account(tab_factory: Any, site: Site) -> None:
     tab: Tab = tab_factory()
     page = tab.page
-    tab.login("polyglot")
-    page.locator("tr.study").first.wait_for()
+    tab.login_to_list("polyglot")
     assert page.locator("h1").inner_text() == "Images"
     page.locator("#language").select_option("zh-CN")
     expect(page.locator("h1")).to_have_text("影像")
@@ -204,8 +201,7 @@ def test_language_is_remembered_per_account(tab_factory: Any, site: Site) -> Non
 def test_users_and_tokens(tab_factory: Any, site: Site) -> None:
     tab: Tab = tab_factory()
     page = tab.page
-    tab.login("chief")
-    page.locator("tr.study").first.wait_for()
+    tab.login_to_list("chief")
     page.locator("#nav a[data-route=users]").click()
     page.locator("tr[data-user=chief]").wait_for()
     form = page.locator("form[data-form=add-user]")
@@ -312,8 +308,7 @@ def test_pages_of_the_other_endpoints(tab_factory: Any, site: Site) -> None:
     naming it."""
     tab: Tab = tab_factory()
     page = tab.page
-    tab.login("keeper")
-    page.locator("tr.study").first.wait_for()
+    tab.login_to_list("keeper")
     assert page.locator("#nav a", has_text="API docs").get_attribute("href") == "/docs"
     unavailable = []
     for route in ("nodes", "settings", "logs", "monitoring"):
