@@ -73,63 +73,31 @@ def resolve(engine: Engine, storage_root: Path, keys: RetrieveKeys) -> list[Stor
     time. Keys that restrict nothing match nothing: a retrieve never means "everything"."""
     if keys.empty:
         return []
-    stmt = _in_reading_order(
-        select(
-            INSTANCE.c.sop_class_uid,
-            INSTANCE.c.sop_uid,
-            INSTANCE.c.transfer_syntax,
-            INSTANCE.c.file_path,
-        )
-    ).where(*_filters(keys))
-    with engine.connect() as conn:
-        return [
-            StoredInstance(
-                sop_class_uid=str(row.sop_class_uid),
-                sop_uid=str(row.sop_uid),
-                transfer_syntax=str(row.transfer_syntax),
-                path=storage_root / str(row.file_path),
-            )
-            for row in conn.execute(stmt)
-        ]
+    return list(_instances(engine, storage_root, _filters(keys)))
 
 
 @attrs.frozen(kw_only=True)
-class Located:
+class Located(StoredInstance):
     """A stored instance with the UIDs above it (what a DICOMweb URL names)."""
 
     study_uid: str
     series_uid: str
-    sop_uid: str
-    sop_class_uid: str
-    transfer_syntax: str
-    path: Path
     frames: int | None
 
 
-def locate(
-    engine: Engine,
-    storage_root: Path,
-    study: str | None,
-    series: str | None = None,
-    sop: str | None = None,
-) -> list[Located]:
-    """The instances of a study, series or single instance, in reading order. Each UID given
-    restricts; none given finds nothing."""
-    keys = ((STUDY.c.study_uid, study), (SERIES.c.series_uid, series), (INSTANCE.c.sop_uid, sop))
-    where = [column == value for column, value in keys if value is not None]
-    if not where:
-        return []
-    stmt = _in_reading_order(
-        select(
-            STUDY.c.study_uid,
-            SERIES.c.series_uid,
-            INSTANCE.c.sop_uid,
-            INSTANCE.c.sop_class_uid,
-            INSTANCE.c.transfer_syntax,
-            INSTANCE.c.file_path,
-            INSTANCE.c.number_of_frames,
-        )
-    ).where(*where)
+COLUMNS = (
+    STUDY.c.study_uid,
+    SERIES.c.series_uid,
+    INSTANCE.c.sop_uid,
+    INSTANCE.c.sop_class_uid,
+    INSTANCE.c.transfer_syntax,
+    INSTANCE.c.file_path,
+    INSTANCE.c.number_of_frames,
+)
+
+
+def _instances(engine: Engine, storage_root: Path, where: list[Any]) -> list[Located]:
+    stmt = _in_reading_order(select(*COLUMNS)).where(*where)
     with engine.connect() as conn:
         return [
             Located(
@@ -143,6 +111,20 @@ def locate(
             )
             for row in conn.execute(stmt)
         ]
+
+
+def locate(
+    engine: Engine,
+    storage_root: Path,
+    study: str | None,
+    series: str | None = None,
+    sop: str | None = None,
+) -> list[Located]:
+    """The instances of a study, series or single instance, in reading order. Each UID given
+    restricts; none given finds nothing."""
+    keys = ((STUDY.c.study_uid, study), (SERIES.c.series_uid, series), (INSTANCE.c.sop_uid, sop))
+    where = [column == value for column, value in keys if value is not None]
+    return _instances(engine, storage_root, where) if where else []
 
 
 def study_version(engine: Engine, study: str) -> int:
